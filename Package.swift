@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+// sync-core: a plugin-based cloud sync and migration framework.
+// Layers (one direction of dependency): sync-core CLI → SyncCore engine → CSyncConnector (C ABI).
+// Connectors link ConnectorKit (the SDK) and are loaded by the core with dlopen; the core never
+// imports a connector and a connector never imports the core.
+import PackageDescription
+
+let package = Package(
+    name: "sync-core",
+    products: [
+        .executable(name: "sync-core", targets: ["sync-core"]),
+        // Every connector is its own dynamic library; the host discovers lib SyncConnector*.so files.
+        .library(name: "SyncConnectorLocal", type: .dynamic, targets: ["LocalConnector"]),
+        .library(name: "SyncConnectorCDir", type: .dynamic, targets: ["CDirConnector"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // The contract: include/sync_connector.h. The one .c file only pins the layout at compile time.
+        .target(name: "CSyncConnector", path: "Sources/CSyncConnector"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(
+            name: "SyncHashes",
+            dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(name: "SyncCore", dependencies: ["CSyncConnector", "SyncHashes", "TOMLKit"]),
+        .target(name: "SyncConformance", dependencies: ["SyncCore", "SyncHashes"]),
+        .target(name: "ConnectorKit", dependencies: ["CSyncConnector", "SyncHashes"]),
+        .executableTarget(
+            name: "sync-core",
+            dependencies: [
+                "SyncCore", "SyncConformance",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "LocalConnector", dependencies: ["ConnectorKit"], path: "Plugins/Local"),
+        .target(
+            name: "CDirConnector",
+            dependencies: ["CSyncConnector"],
+            path: "Plugins/CDir",
+            cSettings: [
+                .define("_POSIX_C_SOURCE", to: "200809L"),
+                .unsafeFlags(["-Werror=implicit-function-declaration", "-Wall"]),
+            ],
+            linkerSettings: [.linkedLibrary("z")]
+        ),
+        .testTarget(
+            name: "SyncCoreTests",
+            dependencies: ["SyncCore", "SyncConformance", "SyncHashes", "CSyncConnector"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

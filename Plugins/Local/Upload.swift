@@ -1,0 +1,208 @@
+import ConnectorKit
+import Foundation
+import Glibc
+
+/// Writes into a hidden partial file beside the target and renames it into place on finish, so a
+/// reader never sees half a file. The partial file's name is the resume token: a later run that
+/// presents it continues from the bytes already on disk.
+final class LocalWriter: SuspendableWriter {
+    private let connector: LocalConnector
+    private let path: String
+    private let target: String
+    private let partial: String
+    /// The random part of the partial file's name.
+    private let tag: String
+    private let options: WriteOptions
+    private var fd: Int32
+    private var written: Int64
+    private var hasher: MultiHasher?
+    private(set) var startOffset: Int64 = 0
+    private var lastCheckpoint: Int64 = 0
+    /// A checkpoint every so many bytes: cheap (no fsync; a killed process keeps the page cache).
+    private static let checkpointInterval: Int64 = 8 << 20
+
+    init(connector: LocalConnector, path: String, options: WriteOptions) throws {
+        guard !path.isEmpty else { throw ConnectorFailure(.isADirectory, "write: the root is a folder") }
+        self.connector = connector
+        self.path = path
+        self.options = options
+        target = try connector.paths.resolve(path)
+        let slash = target.lastIndex(of: "/")!
+        let parent = slash == target.startIndex ? "/" : String(target[..<slash])
+        let name = target[target.index(after: slash)...]
+        try connector.makeDirectories(parent, shown: path)
+        try connector.paths.checkContained(parent, path)
+
+        var st = stat()
+        if lstat(target, &st) == 0 {
+            if st.st_mode & S_IFMT == S_IFDIR { throw ConnectorFailure(.isADirectory, "write '\(path)': a folder is in the way") }
+            if !options.replace { throw ConnectorFailure(.exists, "write '\(path)': already exists") }
+        }
+
+        // Resume: the token names a partial file of this same target and the offset confirmed then.
+        // Bytes past that offset (preallocated space, or writes after the checkpoint) are cut off.
+        if let token = options.resumeToken, let (tag, confirmed) = LocalWriter.parseToken(token) {
+            let candidate = parent + "/" + PartialFile.name(for: name, token: tag)
+            let existing = open(candidate, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+            if existing >= 0, fstat(existing, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int64(st.st_size) >= confirmed,
+                options.size.map({ confirmed <= $0 }) ?? true, ftruncate(existing, off_t(confirmed)) == 0
+            {
+                fd = existing
+                partial = candidate
+                self.tag = tag
+                written = confirmed
+                startOffset = confirmed
+                lastCheckpoint = confirmed
+                // finish() reports hashes of the whole file, so hash what is already there.
+                hasher = options.wantHashes.isEmpty ? nil : try LocalWriter.rehash(candidate, options.wantHashes)
+                return
+            }
+            if existing >= 0 { Glibc.close(existing) }
+            connector.host.log(.info, "cannot resume '\(path)' (partial file gone or shorter): starting over")
+        }
+
+        var token = ""
+        var created: Int32 = -1
+        var candidate = ""
+        for _ in 0..<8 {
+            token = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+            candidate = parent + "/" + PartialFile.name(for: name, token: token)
+            created = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if created >= 0 || errno != EEXIST { break }
+        }
+        guard created >= 0 else { throw ConnectorFailure.posix(errno, "create", path) }
+        fd = created
+        partial = candidate
+        self.tag = token
+        written = 0
+        hasher = options.wantHashes.isEmpty ? nil : MultiHasher(options.wantHashes)
+        if let size = options.size, size > 0 {
+            // Reserve the space up front: a full disk fails now, not after most of the copy.
+            let rc = posix_fallocate(fd, 0, off_t(size))
+            if rc == ENOSPC || rc == EDQUOT {
+                Glibc.close(fd)
+                unlink(partial)
+                throw ConnectorFailure.posix(rc, "write", path)
+            }
+        }
+        options.checkpoint?(LocalWriter.makeToken(token, 0), 0)
+    }
+
+    deinit { abort() }
+
+    /// Tokens are "TAG:OFFSET": the partial file's tag and the confirmed byte count.
+    static func makeToken(_ tag: String, _ offset: Int64) -> String { "\(tag):\(offset)" }
+
+    static func parseToken(_ token: String) -> (String, Int64)? {
+        let parts = token.split(separator: ":")
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 16, parts[0].allSatisfy(\.isHexDigit),
+            let offset = Int64(parts[1]), offset >= 0
+        else { return nil }
+        return (String(parts[0]), offset)
+    }
+
+    /// Hashes the bytes already in a resumed partial file so finish() can still report hashes.
+    private static func rehash(_ file: String, _ kinds: Set<HashKind>) throws -> MultiHasher {
+        var hasher = MultiHasher(kinds)
+        let reader = try LocalReader(path: file, shown: file, offset: 0, length: nil)
+        defer { reader.close() }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try reader.read(into: buffer)
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+        }
+        return hasher
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard fd >= 0 else { throw ConnectorFailure(.invalidArgument, "write after finish or abort") }
+        if let size = options.size, written + Int64(bytes.count) > size {
+            throw ConnectorFailure(.invalidArgument, "write '\(path)': more than the declared \(size) bytes")
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + offset, bytes.count - offset, off_t(written) + off_t(offset))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ConnectorFailure.posix(errno, "write", path)
+            }
+            offset += n
+        }
+        hasher?.update(bytes)
+        written += Int64(bytes.count)
+        if written - lastCheckpoint >= LocalWriter.checkpointInterval, let checkpoint = options.checkpoint {
+            lastCheckpoint = written
+            checkpoint(LocalWriter.makeToken(tag, written), written)
+        }
+    }
+
+    /// Kernel-side copy for server-side copies within the account.
+    func copyAll(from source: Int32, count: Int64, host: ConnectorHost) throws {
+        var inOffset: Int64 = 0
+        while inOffset < count {
+            try host.checkCancelled()
+            // sendfile copies file to file inside the kernel; it writes at fd's own offset.
+            guard lseek(fd, off_t(written), SEEK_SET) >= 0 else { throw ConnectorFailure.posix(errno, "seek", path) }
+            var from = off_t(inOffset)
+            let n = sendfile(fd, source, &from, Int(min(count - inOffset, 64 << 20)))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ConnectorFailure.posix(errno, "copy", path)
+            }
+            if n == 0 { break }
+            inOffset += Int64(n)
+            written += Int64(n)
+            host.progress("copy \(path)", done: inOffset, total: count)
+        }
+    }
+
+    func finish() throws -> ConnectorEntry {
+        guard fd >= 0 else { throw ConnectorFailure(.invalidArgument, "finish after finish or abort") }
+        defer { abort() }  // on any failure below: close and delete the partial file
+        if let size = options.size, written != size {
+            throw ConnectorFailure(.invalidArgument, "write '\(path)': got \(written) of the declared \(size) bytes")
+        }
+        // fallocate may have reserved more than was written (a resumed or short file).
+        if ftruncate(fd, off_t(written)) != 0 { throw ConnectorFailure.posix(errno, "truncate", path) }
+        if let mtime = options.mtimeNanoseconds {
+            // Access time untouched; modification time as the source had it.
+            var times = [
+                timespec(tv_sec: 0, tv_nsec: utimeOmit),
+                timespec(tv_sec: Int(mtime.floorDiv(1_000_000_000)), tv_nsec: Int(mtime.floorMod(1_000_000_000))),
+            ]
+            if futimens(fd, &times) != 0 { throw ConnectorFailure.posix(errno, "set mtime", path) }
+        }
+        var st = stat()
+        if !options.replace, lstat(target, &st) == 0 {
+            throw ConnectorFailure(.exists, "write '\(path)': appeared while writing")
+        }
+        if rename(partial, target) != 0 { throw ConnectorFailure.posix(errno, "rename into place", path) }
+        guard fstat(fd, &st) == 0 else { throw ConnectorFailure.posix(errno, "stat", path) }
+        Glibc.close(fd)
+        fd = -1
+        var entry = LocalListing.entry(path, st)
+        entry.hashes = hasher?.finalize() ?? [:]
+        return entry
+    }
+
+    /// Keeps the partial file for a later resume.
+    func suspend() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+    }
+
+    func abort() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+        unlink(partial)
+    }
+}
+
+extension Int64 {
+    func floorDiv(_ d: Int64) -> Int64 { self >= 0 ? self / d : -((-self - 1) / d) - 1 }
+    func floorMod(_ d: Int64) -> Int64 { self - floorDiv(d) * d }
+}

@@ -1,0 +1,25 @@
+/*
+ * Compile-time pins of the v1 layout on LP64 targets. If one of these fails, the header changed in a
+ * way that breaks every connector already built: append new fields at the end instead and bump
+ * SC_ABI_MINOR. The Swift test AbiLayoutTests pins the same numbers field by field.
+ */
+#include <stddef.h>
+#include "sync_connector.h"
+
+#if defined(__LP64__)
+_Static_assert(sizeof(sc_error) == 16 + SC_ERROR_MESSAGE_SIZE, "sc_error size");
+_Static_assert(offsetof(sc_error, message) == 16, "sc_error.message");
+_Static_assert(sizeof(sc_hash) == 16, "sc_hash size");
+_Static_assert(sizeof(sc_entry) == 56, "sc_entry size");
+_Static_assert(offsetof(sc_entry, hash_count) == 48, "sc_entry.hash_count");
+_Static_assert(sizeof(sc_host) == 48, "sc_host size");
+_Static_assert(sizeof(sc_write_options) == 56, "sc_write_options size");
+_Static_assert(sizeof(sc_about) == 40, "sc_about size");
+_Static_assert(sizeof(sc_job) == 64, "sc_job size");
+_Static_assert(sizeof(sc_ops) == 8 + 24 * 8, "sc_ops size");
+_Static_assert(sizeof(sc_descriptor) == 104, "sc_descriptor size");
+_Static_assert(offsetof(sc_descriptor, ops) == 96, "sc_descriptor.ops");
+#endif
+
+/* The host's ABI version, for C code that wants it at run time. */
+const unsigned sc_abi_layout_major = SC_ABI_MAJOR;

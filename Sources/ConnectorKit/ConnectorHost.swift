@@ -1,0 +1,68 @@
+import CSyncConnector
+import Foundation
+
+/// The host's services, as a connector session sees them. Thread-safe.
+public final class ConnectorHost: @unchecked Sendable {
+    public enum LogLevel: Int32 { case error = 1, warn, info, debug }
+
+    private let table: UnsafePointer<sc_host>?
+
+    init(_ table: UnsafePointer<sc_host>?) { self.table = table }
+
+    /// A host for connectors used outside a sync-core process (tests of the connector itself).
+    public static let detached = ConnectorHost(nil)
+
+    /// Logs one line. Never pass credentials.
+    public func log(_ level: LogLevel, _ message: String) {
+        guard let t = table?.pointee, let log = t.log else { return }
+        message.withCString { log(t.ctx, level.rawValue, $0) }
+    }
+
+    public var isCancelled: Bool {
+        guard let t = table?.pointee, let check = t.is_cancelled else { return false }
+        return check(t.ctx) != 0
+    }
+
+    /// Throws CANCELLED when the host asked to stop.
+    public func checkCancelled() throws {
+        if isCancelled { throw ConnectorFailure(.cancelled, "cancelled by the host") }
+    }
+
+    public func progress(_ what: String, done: Int64, total: Int64) {
+        guard let t = table?.pointee, let progress = t.progress else { return }
+        what.withCString { progress(t.ctx, $0, done, total) }
+    }
+
+    /// Hands refreshed credentials (option name → new value) to the host, which persists them.
+    public func credentialsChanged(_ changes: [String: Any]) {
+        guard let t = table?.pointee, let changed = t.credentials_changed,
+            let data = try? JSONSerialization.data(withJSONObject: changes, options: [.sortedKeys])
+        else { return }
+        String(decoding: data, as: UTF8.self).withCString { changed(t.ctx, $0) }
+    }
+}
+
+/// An account's options as handed to `Connector.init`.
+public struct ConnectorConfig {
+    public let values: [String: Any]
+
+    public init(values: [String: Any]) { self.values = values }
+
+    init(json: String) throws {
+        guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw ConnectorFailure(.invalidArgument, "configuration is not a JSON object")
+        }
+        values = object
+    }
+
+    public func string(_ name: String) -> String? { values[name] as? String }
+    public func int(_ name: String) -> Int64? { (values[name] as? NSNumber)?.int64Value }
+    public func bool(_ name: String) -> Bool? { (values[name] as? NSNumber)?.boolValue }
+
+    public func requireString(_ name: String) throws -> String {
+        guard let value = string(name), !value.isEmpty else {
+            throw ConnectorFailure(.invalidArgument, "option '\(name)' is required")
+        }
+        return value
+    }
+}

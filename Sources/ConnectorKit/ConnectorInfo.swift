@@ -1,0 +1,87 @@
+import CSyncConnector
+
+/// Identity and abilities of a connector, turned into the C descriptor once per process.
+public struct ConnectorInfo {
+    public struct Option {
+        public enum ValueType: String { case string, int, bool, path }
+        public var name: String
+        public var type: ValueType
+        public var required: Bool
+        public var secret: Bool
+        public var defaultValue: Any?
+        public var help: String
+
+        public init(
+            _ name: String, _ type: ValueType = .string, required: Bool = false, secret: Bool = false,
+            default defaultValue: Any? = nil, help: String
+        ) {
+            self.name = name
+            self.type = type
+            self.required = required
+            self.secret = secret
+            self.defaultValue = defaultValue
+            self.help = help
+        }
+    }
+
+    public struct Capabilities: OptionSet {
+        public let rawValue: UInt64
+        public init(rawValue: UInt64) { self.rawValue = rawValue }
+        public static let rangedRead = Capabilities(rawValue: SC_CAP_RANGED_READ)
+        public static let setMtime = Capabilities(rawValue: SC_CAP_SET_MTIME)
+        public static let unknownSize = Capabilities(rawValue: SC_CAP_UNKNOWN_SIZE)
+        public static let resumableUpload = Capabilities(rawValue: SC_CAP_RESUMABLE_UPLOAD)
+        public static let atomicWrite = Capabilities(rawValue: SC_CAP_ATOMIC_WRITE)
+        public static let emptyDirectories = Capabilities(rawValue: SC_CAP_EMPTY_DIRS)
+        public static let serverMove = Capabilities(rawValue: SC_CAP_SERVER_MOVE)
+        public static let serverCopy = Capabilities(rawValue: SC_CAP_SERVER_COPY)
+        public static let ids = Capabilities(rawValue: SC_CAP_IDS)
+        public static let hashOnDemand = Capabilities(rawValue: SC_CAP_HASH_ON_DEMAND)
+    }
+
+    public struct NameRules {
+        public var forbiddenCharacters: String
+        public var maxNameBytes: Int
+        public var maxPathBytes: Int
+        public var caseInsensitive: Bool
+        public var duplicatesAllowed: Bool
+
+        public init(
+            forbiddenCharacters: String = "", maxNameBytes: Int = 0, maxPathBytes: Int = 0,
+            caseInsensitive: Bool = false, duplicatesAllowed: Bool = false
+        ) {
+            self.forbiddenCharacters = forbiddenCharacters
+            self.maxNameBytes = maxNameBytes
+            self.maxPathBytes = maxPathBytes
+            self.caseInsensitive = caseInsensitive
+            self.duplicatesAllowed = duplicatesAllowed
+        }
+
+        var flags: UInt32 {
+            (caseInsensitive ? SC_NAME_CASE_INSENSITIVE : 0) | (duplicatesAllowed ? SC_NAME_DUPLICATES_ALLOWED : 0)
+        }
+    }
+
+    public var name: String
+    public var version: String
+    public var summary: String
+    public var capabilities: Capabilities
+    public var hashKinds: Set<HashKind>
+    public var mtimePrecisionNanoseconds: Int64
+    public var nameRules: NameRules
+    public var options: [Option]
+
+    public init(
+        name: String, version: String, summary: String, capabilities: Capabilities, hashKinds: Set<HashKind> = [],
+        mtimePrecisionNanoseconds: Int64 = 0, nameRules: NameRules = NameRules(), options: [Option] = []
+    ) {
+        self.name = name
+        self.version = version
+        self.summary = summary
+        self.capabilities = capabilities
+        self.hashKinds = hashKinds
+        self.mtimePrecisionNanoseconds = mtimePrecisionNanoseconds
+        self.nameRules = nameRules
+        self.options = options
+    }
+}

@@ -1,0 +1,55 @@
+import CSyncConnector
+import SyncHashes
+
+/// A file or folder as a connector described it, copied out of the ABI's short-lived `sc_entry`.
+public struct Entry: Sendable, Equatable {
+    public enum Kind: Sendable { case file, directory }
+
+    public var path: String
+    public var kind: Kind
+    /// Bytes, or nil when the store does not know.
+    public var size: Int64?
+    /// Nanoseconds since the Unix epoch, or nil when unknown.
+    public var mtimeNanoseconds: Int64?
+    public var id: String?
+    public var hashes: [HashKind: String]
+
+    public init(
+        path: String, kind: Kind, size: Int64?, mtimeNanoseconds: Int64? = nil, id: String? = nil,
+        hashes: [HashKind: String] = [:]
+    ) {
+        self.path = path
+        self.kind = kind
+        self.size = size
+        self.mtimeNanoseconds = mtimeNanoseconds
+        self.id = id
+        self.hashes = hashes
+    }
+
+    public var isDirectory: Bool { kind == .directory }
+
+    /// The last path segment ("" for the root).
+    public var name: Substring {
+        guard let slash = path.lastIndex(of: "/") else { return path[...] }
+        return path[path.index(after: slash)...]
+    }
+
+    init(abi raw: UnsafePointer<sc_entry>) {
+        let e = raw.pointee
+        path = e.path.map { String(cString: $0) } ?? ""
+        kind = e.kind == SC_ENTRY_DIR ? .directory : .file
+        size = e.size >= 0 ? e.size : nil
+        mtimeNanoseconds = e.mtime_ns == Int64.min ? nil : e.mtime_ns
+        id = e.id.map { String(cString: $0) }
+        var hashes: [HashKind: String] = [:]
+        if let list = e.hashes {
+            for i in 0..<Int(e.hash_count) {
+                let h = list[i]
+                if let kind = HashKind(rawValue: h.kind), let value = h.value {
+                    hashes[kind] = String(cString: value)
+                }
+            }
+        }
+        self.hashes = hashes
+    }
+}

@@ -1,0 +1,295 @@
+import CSyncConnector
+import Foundation
+import SyncHashes
+
+/// One open account of a connector. Thread-safe as the ABI requires of connectors: several threads
+/// may call one session at once. Calls block; run them on threads you own.
+public final class Session: @unchecked Sendable {
+    public let plugin: Plugin
+    public let services: HostServices
+    private let handle: OpaquePointer
+    private let hostTable: UnsafeMutablePointer<sc_host>
+    private var ops: sc_ops { plugin.ops.pointee }
+    private let closeLock = NSLock()
+    private var closed = false
+
+    /// Opens a session with an already validated configuration.
+    public init(plugin: Plugin, config: [String: OptionValue], services: HostServices = HostServices()) throws {
+        self.plugin = plugin
+        self.services = services
+        let json = try JSONSerialization.data(withJSONObject: config.mapValues(\.jsonObject), options: [.sortedKeys])
+        let table = services.makeCTable()
+        var out: OpaquePointer?
+        do {
+            try abiCall { err in
+                String(decoding: json, as: UTF8.self).withCString { plugin.ops.pointee.open(table, $0, &out, err) }
+            }
+        } catch {
+            table.deallocate()
+            throw error
+        }
+        guard let out else {
+            table.deallocate()
+            throw ConnectorError(.internal, "\(plugin.name): open() succeeded without a session")
+        }
+        handle = out
+        hostTable = table
+    }
+
+    deinit { close() }
+
+    public func close() {
+        closeLock.lock()
+        defer { closeLock.unlock() }
+        guard !closed else { return }
+        closed = true
+        withExtendedLifetime(services) { ops.close(handle) }
+        hostTable.deallocate()
+    }
+
+    // MARK: Listing and metadata
+
+    /// Streams the direct children of `dir` into `body`. An error thrown by `body` stops the listing
+    /// and is rethrown.
+    public func list(_ dir: String, _ body: (Entry) throws -> Void) throws {
+        try withEntryCallback(body) { fn, ctx, err in dir.withCString { ops.list(handle, $0, fn, ctx, err) } }
+    }
+
+    /// Whether the connector has a native recursive listing.
+    public var hasRecursiveList: Bool { ops.list_recursive != nil }
+
+    /// Streams every entry below `dir`: natively where the connector can, otherwise folder by folder
+    /// (depth first, holding only the folders still to visit).
+    public func listRecursive(_ dir: String, _ body: (Entry) throws -> Void) throws {
+        if let native = ops.list_recursive {
+            try withEntryCallback(body) { fn, ctx, err in dir.withCString { native(handle, $0, fn, ctx, err) } }
+            return
+        }
+        var pending = [dir]
+        while let next = pending.popLast() {
+            try list(next) { entry in
+                if entry.isDirectory { pending.append(entry.path) }
+                try body(entry)
+            }
+        }
+    }
+
+    public func stat(_ path: String) throws -> Entry {
+        try singleEntry { fn, ctx, err in path.withCString { ops.stat(handle, $0, fn, ctx, err) } }
+    }
+
+    /// stat(), with not-found as nil.
+    public func statIfExists(_ path: String) throws -> Entry? {
+        do {
+            return try stat(path)
+        } catch let error as ConnectorError where error.code == .notFound {
+            return nil
+        }
+    }
+
+    // MARK: Changes
+
+    public func mkdir(_ path: String) throws {
+        try abiCall { err in path.withCString { ops.mkdir(handle, $0, err) } }
+    }
+
+    public func remove(_ path: String) throws {
+        try abiCall { err in path.withCString { ops.remove(handle, $0, err) } }
+    }
+
+    public func rmdir(_ path: String) throws {
+        try abiCall { err in path.withCString { ops.rmdir(handle, $0, err) } }
+    }
+
+    public func move(_ from: String, to: String) throws {
+        guard let move = ops.move else { throw ConnectorError(.unsupported, "\(plugin.name) cannot move on the server") }
+        try abiCall { err in from.withCString { f in to.withCString { move(handle, f, $0, err) } } }
+    }
+
+    public func copy(_ from: String, to: String) throws {
+        guard let copy = ops.copy else { throw ConnectorError(.unsupported, "\(plugin.name) cannot copy on the server") }
+        try abiCall { err in from.withCString { f in to.withCString { copy(handle, f, $0, err) } } }
+    }
+
+    public struct About: Sendable {
+        public var total: Int64?, used: Int64?, free: Int64?, trashed: Int64?
+    }
+
+    public func about() throws -> About {
+        guard let about = ops.about else { throw ConnectorError(.unsupported, "\(plugin.name) reports no quota") }
+        var out = sc_about()
+        out.struct_size = UInt32(MemoryLayout<sc_about>.size)
+        out.total_bytes = -1
+        out.used_bytes = -1
+        out.free_bytes = -1
+        out.trashed_bytes = -1
+        try abiCall { err in about(handle, &out, err) }
+        func known(_ v: Int64) -> Int64? { v >= 0 ? v : nil }
+        return About(total: known(out.total_bytes), used: known(out.used_bytes), free: known(out.free_bytes), trashed: known(out.trashed_bytes))
+    }
+
+    public var hasHash: Bool { ops.hash != nil }
+
+    public func hash(_ path: String, kind: HashKind) throws -> String {
+        guard let hash = ops.hash else { throw ConnectorError(.unsupported, "\(plugin.name) cannot hash on demand") }
+        var buffer = [CChar](repeating: 0, count: Int(SC_HASH_VALUE_MAX))
+        try abiCall { err in
+            path.withCString { p in buffer.withUnsafeMutableBufferPointer { hash(handle, p, kind.rawValue, $0.baseAddress, err) } }
+        }
+        buffer[buffer.count - 1] = 0
+        return String(cString: buffer)
+    }
+
+    // MARK: Data
+
+    /// Opens a reader of `length` bytes (nil: to the end) from `offset`.
+    public func openReader(_ path: String, offset: Int64 = 0, length: Int64? = nil) throws -> Reader {
+        var out: OpaquePointer?
+        try abiCall { err in path.withCString { ops.open_reader(handle, $0, offset, length ?? -1, &out, err) } }
+        guard let out else { throw ConnectorError(.internal, "\(plugin.name): open_reader succeeded without a reader") }
+        return Reader(session: self, handle: out)
+    }
+
+    public struct WriteOptions {
+        public var size: Int64?
+        public var mtimeNanoseconds: Int64?
+        public var replace: Bool
+        public var wantHashes: [HashKind]
+        public var resumeToken: String?
+        /// Receives resume tokens at the connector's checkpoints (token, confirmed offset).
+        public var onResumeToken: ((String, Int64) -> Void)?
+
+        public init(
+            size: Int64?, mtimeNanoseconds: Int64? = nil, replace: Bool = false, wantHashes: [HashKind] = [],
+            resumeToken: String? = nil, onResumeToken: ((String, Int64) -> Void)? = nil
+        ) {
+            self.size = size
+            self.mtimeNanoseconds = mtimeNanoseconds
+            self.replace = replace
+            self.wantHashes = wantHashes
+            self.resumeToken = resumeToken
+            self.onResumeToken = onResumeToken
+        }
+    }
+
+    /// Opens a writer. `startOffset` of the result says where the host must continue from (non-zero
+    /// only when a resume token was accepted).
+    public func openWriter(_ path: String, options: WriteOptions) throws -> Writer {
+        let resume = options.onResumeToken.map { ResumeSink($0) }
+        var out: OpaquePointer?
+        var offset: Int64 = 0
+        var raw = sc_write_options()
+        raw.struct_size = UInt32(MemoryLayout<sc_write_options>.size)
+        raw.flags = options.replace ? SC_WRITE_REPLACE : 0
+        raw.size = options.size ?? Int64(SC_SIZE_UNKNOWN)
+        raw.mtime_ns = options.mtimeNanoseconds ?? Int64.min
+        raw.want_hashes = HashKind.set(of: options.wantHashes)
+        if let resume {
+            raw.on_resume = { ctx, token, confirmed in
+                guard let ctx, let token else { return }
+                Unmanaged<ResumeSink>.fromOpaque(ctx).takeUnretainedValue().body(String(cString: token), confirmed)
+            }
+            raw.resume_ctx = Unmanaged.passUnretained(resume).toOpaque()
+        }
+        try abiCall { err in
+            path.withCString { p in
+                withOptionalCString(options.resumeToken) { token in
+                    raw.resume_token = token
+                    return ops.open_writer(handle, p, &raw, &out, &offset, err)
+                }
+            }
+        }
+        guard let out else { throw ConnectorError(.internal, "\(plugin.name): open_writer succeeded without a writer") }
+        return Writer(session: self, handle: out, startOffset: offset, resumeSink: resume)
+    }
+
+    // MARK: Handles
+
+    /// A ranged read of one file. Use from one thread at a time.
+    public final class Reader {
+        let session: Session
+        private var handle: OpaquePointer?
+
+        init(session: Session, handle: OpaquePointer) {
+            self.session = session
+            self.handle = handle
+        }
+
+        deinit { close() }
+
+        /// Reads into `buffer`; 0 means the end of the range.
+        public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            guard let handle else { throw ConnectorError(.invalidArgument, "read after close") }
+            var count = 0
+            try abiCall { err in session.ops.read(handle, buffer.baseAddress, buffer.count, &count, err) }
+            guard count <= buffer.count else {
+                throw ConnectorError(.internal, "\(session.plugin.name): read reported \(count) bytes into a \(buffer.count)-byte buffer")
+            }
+            return count
+        }
+
+        public func close() {
+            guard let h = handle else { return }
+            handle = nil
+            session.ops.close_reader(h)
+        }
+    }
+
+    /// One upload. Use from one thread at a time; end it with finish() or abort().
+    public final class Writer {
+        let session: Session
+        private var handle: OpaquePointer?
+        public let startOffset: Int64
+        private let resumeSink: ResumeSink?
+
+        init(session: Session, handle: OpaquePointer, startOffset: Int64, resumeSink: ResumeSink?) {
+            self.session = session
+            self.handle = handle
+            self.startOffset = startOffset
+            self.resumeSink = resumeSink
+        }
+
+        /// An abandoned writer is aborted, so nothing half-written remains.
+        deinit { abort() }
+
+        public func write(_ bytes: UnsafeRawBufferPointer) throws {
+            guard let handle else { throw ConnectorError(.invalidArgument, "write after finish or abort") }
+            try abiCall { err in session.ops.write(handle, bytes.baseAddress, bytes.count, err) }
+        }
+
+        public func finish() throws -> Entry {
+            guard let h = handle else { throw ConnectorError(.invalidArgument, "finish after finish or abort") }
+            handle = nil  // released by finish whatever its outcome
+            return try withExtendedLifetime(resumeSink) {
+                try singleEntry { fn, ctx, err in session.ops.finish(h, fn, ctx, err) }
+            }
+        }
+
+        public func abort() {
+            guard let h = handle else { return }
+            handle = nil
+            session.ops.abort(h)
+        }
+
+        /// Whether suspend() keeps the upload resumable (else it aborts).
+        public var canSuspend: Bool { session.ops.suspend != nil }
+
+        /// Stops without discarding the upload, so a later openWriter with the last resume token
+        /// continues it. Falls back to abort() when the connector cannot suspend.
+        public func suspend() {
+            guard let h = handle else { return }
+            handle = nil
+            if let suspend = session.ops.suspend { suspend(h) } else { session.ops.abort(h) }
+        }
+    }
+}
+
+final class ResumeSink {
+    let body: (String, Int64) -> Void
+    init(_ body: @escaping (String, Int64) -> Void) { self.body = body }
+}
+
+func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) throws -> R) rethrows -> R {
+    guard let s else { return try body(nil) }
+    return try s.withCString { try body($0) }
+}

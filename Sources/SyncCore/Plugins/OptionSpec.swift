@@ -1,0 +1,103 @@
+import Foundation
+
+/// One account option from a connector's JSON options schema.
+public struct OptionSpec: Sendable, Equatable {
+    public enum ValueType: String, Sendable { case string, int, bool, path }
+
+    public var name: String
+    public var type: ValueType
+    public var required: Bool
+    public var secret: Bool
+    public var defaultValue: OptionValue?
+    public var help: String
+
+    struct SchemaError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func parseSchema(_ text: String) throws -> [OptionSpec] {
+        let json = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        guard let list = json as? [[String: Any]] else { throw SchemaError(description: "expected a JSON array of objects") }
+        return try list.enumerated().map { index, item in
+            guard let name = item["name"] as? String, !name.isEmpty else {
+                throw SchemaError(description: "option #\(index + 1) has no name")
+            }
+            let typeName = item["type"] as? String ?? "string"
+            guard let type = ValueType(rawValue: typeName) else {
+                throw SchemaError(description: "option '\(name)' has unknown type '\(typeName)'")
+            }
+            var spec = OptionSpec(
+                name: name, type: type, required: item["required"] as? Bool ?? false,
+                secret: item["secret"] as? Bool ?? false, defaultValue: nil, help: item["help"] as? String ?? "")
+            if let def = item["default"] { spec.defaultValue = OptionValue(json: def) }
+            return spec
+        }
+    }
+
+    /// Parses a value typed by a user (command line, prompt, environment) for this option.
+    public func parse(_ text: String) throws(ConfigError) -> OptionValue {
+        switch type {
+        case .string, .path:
+            return .string(text)
+        case .int:
+            guard let v = Int64(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ConfigError("option '\(name)' expects an integer, got '\(secret ? "***" : text)'")
+            }
+            return .int(v)
+        case .bool:
+            switch text.lowercased() {
+            case "true", "yes", "1", "on": return .bool(true)
+            case "false", "no", "0", "off": return .bool(false)
+            default: throw ConfigError("option '\(name)' expects true or false, got '\(secret ? "***" : text)'")
+            }
+        }
+    }
+
+    /// Checks a stored value's type.
+    func validate(_ value: OptionValue) throws(ConfigError) {
+        switch (type, value) {
+        case (.string, .string), (.path, .string), (.int, .int), (.bool, .bool): return
+        default: throw ConfigError("option '\(name)' must be of type \(type.rawValue)")
+        }
+    }
+}
+
+/// A value of an account option.
+public enum OptionValue: Sendable, Equatable, CustomStringConvertible {
+    case string(String)
+    case int(Int64)
+    case bool(Bool)
+
+    init?(json: Any) {
+        if let s = json as? String {
+            self = .string(s)
+        } else if let n = json as? NSNumber {
+            // Foundation hands JSON booleans over as NSNumber with objCType "c".
+            if String(cString: n.objCType) == "c" {
+                self = .bool(n.boolValue)
+            } else if let i = Int64(exactly: n.doubleValue) {
+                self = .int(i)
+            } else {
+                return nil
+            }
+        } else {
+            return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .string(let s): s
+        case .int(let i): String(i)
+        case .bool(let b): String(b)
+        }
+    }
+
+    var jsonObject: Any {
+        switch self {
+        case .string(let s): s
+        case .int(let i): i
+        case .bool(let b): b
+        }
+    }
+}

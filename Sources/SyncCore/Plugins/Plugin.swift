@@ -1,0 +1,56 @@
+import CSyncConnector
+import SyncHashes
+
+/// A loaded, validated connector. Plugins are never unloaded (see DESIGN.md: dlclose of a Swift
+/// image breaks later runtime lookups), so the descriptor pointers stay valid for the process.
+public final class Plugin: @unchecked Sendable {
+    public let file: String
+    public let name: String
+    public let version: String
+    public let summary: String
+    public let abiMajor: Int
+    public let abiMinor: Int
+    public let capabilities: Capabilities
+    public let hashKinds: [HashKind]
+    public let mtimePrecisionNanoseconds: Int64
+    public let nameRules: NameRules
+    public let options: [OptionSpec]
+    let ops: UnsafePointer<sc_ops>
+
+    init(file: String, descriptor d: UnsafePointer<sc_descriptor>, options: [OptionSpec]) {
+        let desc = d.pointee
+        self.file = file
+        name = String(cString: desc.name)
+        version = desc.version.map { String(cString: $0) } ?? "?"
+        summary = desc.description.map { String(cString: $0) } ?? ""
+        abiMajor = Int(desc.abi_major)
+        abiMinor = Int(desc.abi_minor)
+        capabilities = Capabilities(rawValue: desc.capabilities)
+        hashKinds = HashKind.kinds(inSet: desc.hash_kinds)
+        mtimePrecisionNanoseconds = desc.mtime_precision_ns
+        nameRules = NameRules(
+            forbiddenCharacters: desc.forbidden_chars.map { String(cString: $0) } ?? "",
+            maxNameBytes: Int(desc.max_name_bytes),
+            maxPathBytes: Int(desc.max_path_bytes),
+            flags: desc.name_flags
+        )
+        self.options = options
+        ops = desc.ops
+    }
+
+    /// The optional operations this connector offers (non-NULL slots), by name.
+    public var optionalOperations: [String] {
+        let o = ops.pointee
+        var names: [String] = []
+        if o.list_recursive != nil { names.append("list-recursive") }
+        if o.move != nil { names.append("move") }
+        if o.copy != nil { names.append("copy") }
+        if o.about != nil { names.append("about") }
+        if o.hash != nil { names.append("hash") }
+        if o.job_add != nil { names.append("jobs") }
+        return names
+    }
+
+    public var supportsMove: Bool { ops.pointee.move != nil }
+    public var supportsCopy: Bool { ops.pointee.copy != nil }
+}

@@ -1,0 +1,92 @@
+import CZlib
+import Crypto
+
+/// A hash computed incrementally over a stream of bytes.
+public protocol StreamHasher {
+    mutating func update(_ bytes: UnsafeRawBufferPointer)
+    /// The lowercase hexadecimal digest. Call once, after the last update.
+    mutating func finalizeHex() -> String
+}
+
+/// CRC-32 (IEEE, as zlib and Put.io compute it), rendered as `%08x` of the value.
+public struct CRC32Hasher: StreamHasher {
+    private var value: UInt = 0
+    public init() {}
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        var left = bytes.count
+        // zlib's length argument is 32-bit: feed huge buffers in slices.
+        while left > 0 {
+            let n = min(left, 1 << 30)
+            value = CZlib.crc32(value, base, UInt32(n))
+            base += n
+            left -= n
+        }
+    }
+    public mutating func finalizeHex() -> String { hex32(UInt32(truncatingIfNeeded: value)) }
+}
+
+/// Any swift-crypto hash function as a StreamHasher.
+public struct CryptoHasher<H: HashFunction>: StreamHasher {
+    private var function = H()
+    public init() {}
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { function.update(bufferPointer: bytes) }
+    public mutating func finalizeHex() -> String { hexString(function.finalize()) }
+}
+
+/// Computes several kinds at once over one pass of the data.
+public struct MultiHasher {
+    private var hashers: [(HashKind, any StreamHasher)]
+
+    /// Kinds without a local implementation (provider composites not yet written) are skipped;
+    /// `kinds` tells which ones are computed.
+    public init(_ wanted: some Sequence<HashKind>) {
+        hashers = Set(wanted).sorted().compactMap { kind in MultiHasher.make(kind).map { (kind, $0) } }
+    }
+
+    public var kinds: [HashKind] { hashers.map(\.0) }
+
+    public static func canCompute(_ kind: HashKind) -> Bool { make(kind) != nil }
+
+    private static func make(_ kind: HashKind) -> (any StreamHasher)? {
+        switch kind {
+        case .crc32: CRC32Hasher()
+        case .md5: CryptoHasher<Insecure.MD5>()
+        case .sha1: CryptoHasher<Insecure.SHA1>()
+        case .sha256: CryptoHasher<SHA256>()
+        case .dropbox, .quickxor, .gcid: nil
+        }
+    }
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        for i in hashers.indices { hashers[i].1.update(bytes) }
+    }
+
+    public mutating func finalize() -> [HashKind: String] {
+        var out: [HashKind: String] = [:]
+        for i in hashers.indices { out[hashers[i].0] = hashers[i].1.finalizeHex() }
+        return out
+    }
+
+    /// Hashes of an in-memory value (tests and small payloads).
+    public static func digest(_ bytes: [UInt8], _ kinds: some Sequence<HashKind>) -> [HashKind: String] {
+        var hasher = MultiHasher(kinds)
+        bytes.withUnsafeBytes { hasher.update($0) }
+        return hasher.finalize()
+    }
+}
+
+private let hexDigits = Array("0123456789abcdef".utf8)
+
+func hexString(_ bytes: some Sequence<UInt8>) -> String {
+    var out: [UInt8] = []
+    for b in bytes {
+        out.append(hexDigits[Int(b >> 4)])
+        out.append(hexDigits[Int(b & 0xF)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+func hex32(_ v: UInt32) -> String {
+    hexString([UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)])
+}
