@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include "sync_connector.h"
 
+_Static_assert(SC_MTIME_UNKNOWN == INT64_MIN, "SC_MTIME_UNKNOWN");
+_Static_assert(SC_SIZE_UNKNOWN == -1, "SC_SIZE_UNKNOWN");
+
 #if defined(__LP64__)
 _Static_assert(sizeof(sc_error) == 16 + SC_ERROR_MESSAGE_SIZE, "sc_error size");
 _Static_assert(offsetof(sc_error, message) == 16, "sc_error.message");

@@ -31,8 +31,9 @@ public struct RemoteSpec: Sendable, Equatable, CustomStringConvertible {
         let slash = text.firstIndex(of: "/")
         // A bare path: no colon, or a '/' before the first colon (./a:b, /x/y:z).
         if colon == nil || (slash != nil && slash! < colon!) {
+            // The user's own shell path: '.' and '..' mean what a shell means by them.
             let absolute = text.hasPrefix("/") ? text : currentDirectory + "/" + text
-            return RemoteSpec(connector: "local", account: nil, path: try clean(absolute, original: text))
+            return RemoteSpec(connector: "local", account: nil, path: resolveDots(absolute))
         }
         let connector = String(text[..<colon!])
         let rest = text[text.index(after: colon!)...]
@@ -62,6 +63,20 @@ public struct RemoteSpec: Sendable, Equatable, CustomStringConvertible {
                 ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
                     || $0 == "_" || $0 == "-" || $0 == "."
             }
+    }
+
+    /// Lexical resolution of '.' and '..' ('..' at the top stays at the top, as in a shell).
+    static func resolveDots(_ path: String) -> String {
+        var parts: [Substring] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if segment == "." { continue }
+            if segment == ".." {
+                _ = parts.popLast()
+                continue
+            }
+            parts.append(segment)
+        }
+        return parts.joined(separator: "/")
     }
 
     /// Drops empty segments; refuses `.` and `..` so a spec can never climb out of its root.

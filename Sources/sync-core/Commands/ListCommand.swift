@@ -11,7 +11,7 @@ struct ListCommand: ParsableCommand {
     @Argument(help: "CONNECTOR:ACCOUNT[/path], local:/path or a local path.")
     var remote: String
 
-    @Flag(name: .shortAndLong, help: "List every entry below the folder.")
+    @Flag(name: [.customShort("R"), .long], help: "List every entry below the folder.")
     var recursive = false
 
     @Flag(help: "One JSON object per entry.")

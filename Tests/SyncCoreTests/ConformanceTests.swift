@@ -1,0 +1,143 @@
+import Foundation
+import SyncConformance
+import SyncCore
+import Testing
+
+/// The shared conformance suite, run against every connector in this repository.
+@Suite struct ConformanceTests {
+    static let host = PluginHost(locations: [.init(path: TestSupport.binDirectory, onlyConnectorPrefixed: true)])
+
+    static func session(_ name: String, root: String) throws -> Session {
+        let plugin = try #require(host.plugin(named: name), "connector \(name) not built")
+        return try Session(plugin: plugin, config: ["root": .string(root)])
+    }
+
+    @Test(arguments: [("local", Set<String>()), ("cdir", Set(["copy", "resume"]))])
+    func suitePasses(connector: String, expectedSkips: Set<String>) throws {
+        let root = TestSupport.temporaryDirectory("conf-\(connector)")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let session = try Self.session(connector, root: root)
+        defer { session.close() }
+        let suite = ConformanceSuite(session: session, scratch: ConformanceSuite.scratchName())
+        let results = suite.run()
+        #expect(results.count == suite.checkNames.count)
+        for r in results {
+            #expect(r.failure == nil, "\(connector) \(r.name): \(r.failure ?? "")")
+        }
+        #expect(Set(results.filter { $0.skipped != nil }.map(\.name)) == expectedSkips)
+        // The suite cleans up after itself.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).isEmpty)
+    }
+
+    @Test func cliRunsTheSuiteAndFailsOnAFailure() throws {
+        let root = TestSupport.temporaryDirectory("conf-cli")
+        let home = TestSupport.temporaryDirectory("home")
+        defer {
+            try? FileManager.default.removeItem(atPath: root)
+            try? FileManager.default.removeItem(atPath: home)
+        }
+        let ok = try TestSupport.cli(["plugin", "test", "cdir", "--set", "root=\(root)", "--check", "list", "--check", "names"], home: home)
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.contains("2 passed, 0 failed, 0 skipped"))
+        // A scratch folder that cannot be created is a failure, reported in the table, exit 1.
+        try "x".write(toFile: root + "/file", atomically: true, encoding: .utf8)
+        let bad = try TestSupport.cli(["plugin", "test", TestSupport.binDirectory + "/libSyncConnectorCDir.so", "--set", "root=\(root)/file"], home: home)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("root is not a folder"), "\(bad.stderr)")
+    }
+}
+
+/// Behaviour particular to the local connector: the root is a wall.
+@Suite struct LocalConnectorTests {
+    @Test func symlinksOutOfTheRootAreNotFollowed() throws {
+        let outside = TestSupport.temporaryDirectory("outside")
+        let root = TestSupport.temporaryDirectory("root")
+        defer {
+            try? FileManager.default.removeItem(atPath: outside)
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        try "secret".write(toFile: outside + "/secret.txt", atomically: true, encoding: .utf8)
+        try "inside".write(toFile: root + "/inside.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: root + "/escape", withDestinationPath: outside)
+        try FileManager.default.createSymbolicLink(atPath: root + "/escape.txt", withDestinationPath: outside + "/secret.txt")
+        try FileManager.default.createSymbolicLink(atPath: root + "/alias.txt", withDestinationPath: root + "/inside.txt")
+        final class Lines: @unchecked Sendable {
+            let lock = NSLock()
+            var lines: [String] = []
+            func add(_ line: String) {
+                lock.lock()
+                lines.append(line)
+                lock.unlock()
+            }
+        }
+        let logged = Lines()
+        let plugin = try #require(ConformanceTests.host.plugin(named: "local"))
+        let session = try Session(
+            plugin: plugin, config: ["root": .string(root)],
+            services: HostServices(log: { _, m in logged.add(m) }))
+        defer { session.close() }
+        var names: [String] = []
+        try session.list("") { names.append($0.path) }
+        #expect(names.sorted() == ["alias.txt", "inside.txt"])
+        #expect(logged.lines.filter { $0.contains("leads outside the root") }.count == 2, "\(logged.lines)")
+        for path in ["escape/secret.txt", "escape.txt", "escape"] {
+            #expect(throws: ConnectorError.self) { _ = try session.openReader(path) }
+            do {
+                _ = try session.stat(path)
+                Issue.record("stat of \(path) succeeded")
+            } catch let e as ConnectorError {
+                #expect(e.code == .invalidArgument, "\(path): \(e)")
+            }
+        }
+        // Writing through a link that leaves the root is refused and creates nothing outside.
+        do {
+            let w = try session.openWriter("escape/new.txt", options: .init(size: 1))
+            w.abort()
+            Issue.record("write through an escaping link was accepted")
+        } catch let e as ConnectorError {
+            #expect(e.code == .invalidArgument)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside) == ["secret.txt"])
+    }
+
+    @Test func rootMustBeAnAbsoluteFolder() throws {
+        let plugin = try #require(ConformanceTests.host.plugin(named: "local"))
+        for (root, code) in [("relative/path", ErrorCode.invalidArgument), ("/nonexistent-\(UUID())", .notFound)] {
+            do {
+                _ = try Session(plugin: plugin, config: ["root": .string(root)])
+                Issue.record("opened root \(root)")
+            } catch let e as ConnectorError {
+                #expect(e.code == code, "\(root): \(e)")
+            }
+        }
+    }
+
+    @Test func partialFilesAreHiddenAndResumable() throws {
+        let root = TestSupport.temporaryDirectory("partial")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let session = try ConformanceTests.session("local", root: root)
+        defer { session.close() }
+        var token: String?
+        let w = try session.openWriter("dir/big.bin", options: .init(size: 10 << 20, onResumeToken: { t, _ in token = t }))
+        // Nine 1 MiB writes: the checkpoint confirms 8 MiB; the ninth is past it and will be cut off.
+        let chunk = [UInt8](repeating: 7, count: 1 << 20)
+        for _ in 0..<9 { try chunk.withUnsafeBytes { try w.write($0) } }
+        w.suspend()
+        let onDisk = try FileManager.default.contentsOfDirectory(atPath: root + "/dir")
+        #expect(onDisk.count == 1 && onDisk[0].hasPrefix(".big.bin.sc-partial-"), "\(onDisk)")
+        var listed: [String] = []
+        try session.list("dir") { listed.append($0.path) }
+        #expect(listed.isEmpty)
+        #expect(try session.statIfExists("dir/big.bin") == nil)
+        let resumed = try session.openWriter("dir/big.bin", options: .init(size: 10 << 20, resumeToken: token))
+        #expect(resumed.startOffset == 8 << 20)
+        let rest = [UInt8](repeating: 7, count: 2 << 20)
+        try rest.withUnsafeBytes { try resumed.write($0) }
+        #expect(try resumed.finish().size == 10 << 20)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/dir") == ["big.bin"])
+        // A token for a partial file that is gone starts over instead of failing.
+        let fresh = try session.openWriter("dir/other.bin", options: .init(size: 1, resumeToken: token))
+        #expect(fresh.startOffset == 0)
+        fresh.abort()
+    }
+}

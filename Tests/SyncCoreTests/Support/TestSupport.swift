@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+/// Paths and processes the tests share.
+enum TestSupport {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// Where `swift build` put the CLI and the plugins: beside the test runner.
+    static let binDirectory: String = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (exe as NSString).deletingLastPathComponent
+    }()
+
+    static var cli: String { binDirectory + "/sync-core" }
+    static var headerDirectory: String { packageRoot + "/Sources/CSyncConnector/include" }
+    static var fixtures: String { packageRoot + "/Tests/SyncCoreTests/Fixtures" }
+
+    static func temporaryDirectory(_ label: String) -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sc-\(label)-\(UUID().uuidString.prefix(8))").path
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    struct Output {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Runs a program to completion. Output goes through files, so neither pipe can fill and block.
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+        cleanEnvironment: Bool = false
+    ) throws -> Output {
+        let dir = temporaryDirectory("run")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let outPath = dir + "/out", errPath = dir + "/err", inPath = dir + "/in"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = cleanEnvironment ? [:] : ProcessInfo.processInfo.environment
+        env["SYNC_CORE_PLUGIN_PATH"] = nil
+        env["SYNC_CORE_CONFIG"] = nil
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        process.standardOutput = FileHandle(forWritingAtPath: outPath)
+        process.standardError = FileHandle(forWritingAtPath: errPath)
+        process.standardInput = FileHandle(forReadingAtPath: inPath)
+        try process.run()
+        process.waitUntilExit()
+        return Output(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    }
+
+    /// Runs the CLI with a private HOME and config file.
+    static func cli(_ arguments: [String], home: String, environment: [String: String] = [:], stdin: String? = nil) throws -> Output {
+        var env = environment
+        env["HOME"] = home
+        env["XDG_CONFIG_HOME"] = home + "/.config"
+        return try run(cli, arguments, environment: env, stdin: stdin)
+    }
+
+    /// Compiles C sources into a shared object with the system compiler, as a third party would.
+    static func compileSharedObject(
+        sources: [String], output: String, includeDirectories: [String], defines: [String] = [], libraries: [String] = []
+    ) throws {
+        let args =
+            ["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Werror=implicit-function-declaration", "-shared", "-fPIC", "-O1"]
+            + includeDirectories.map { "-I" + $0 } + defines.map { "-D" + $0 } + ["-o", output] + sources
+            + libraries.map { "-l" + $0 }
+        let result = try run("/usr/bin/cc", args)
+        if result.status != 0 {
+            throw CompileError(description: "cc failed (\(result.status)): \(result.stderr)")
+        }
+    }
+
+    struct CompileError: Error, CustomStringConvertible { let description: String }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import SyncCore
+import SyncHashes
+import Testing
+
+@Suite struct HashVectorTests {
+    @Test func knownVectors() {
+        let check = Array("123456789".utf8)
+        let d = MultiHasher.digest(check, HashKind.allCases)
+        #expect(d[.crc32] == "cbf43926")
+        #expect(d[.md5] == "25f9e794323b453885f5181f1b624d0b")
+        #expect(d[.sha1] == "f7c3bc1d808e04732adf679965ccc34ca7ae3441")
+        #expect(d[.sha256] == "15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225")
+        #expect(d[.dropbox] == nil)  // composite kinds are computed by their connectors
+        let empty = MultiHasher.digest([], [.crc32, .md5])
+        #expect(empty[.crc32] == "00000000")
+        #expect(empty[.md5] == "d41d8cd98f00b204e9800998ecf8427e")
+    }
+
+    @Test func chunkingDoesNotMatter() {
+        let data = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var h = MultiHasher([.crc32, .sha256])
+        data.withUnsafeBytes { raw in
+            var i = 0
+            while i < raw.count {
+                let n = min(777, raw.count - i)
+                h.update(UnsafeRawBufferPointer(rebasing: raw[i..<i + n]))
+                i += n
+            }
+        }
+        #expect(h.finalize() == MultiHasher.digest(data, [.crc32, .sha256]))
+    }
+
+    @Test func bitSets() {
+        #expect(HashKind.set(of: [.crc32, .md5]) == 0b110)
+        #expect(HashKind.kinds(inSet: 0b110 | (1 << 40)) == [.crc32, .md5])
+    }
+}
+
+@Suite struct RemoteSpecTests {
+    @Test func accounts() throws {
+        #expect(try RemoteSpec.parse("putio:a") == RemoteSpec(connector: "putio", account: "a", path: ""))
+        #expect(try RemoteSpec.parse("putio:a/Movies/2024/") == RemoteSpec(connector: "putio", account: "a", path: "Movies/2024"))
+        #expect(try RemoteSpec.parse("s3:wasabi/bucket//prefix") == RemoteSpec(connector: "s3", account: "wasabi", path: "bucket/prefix"))
+        #expect(try RemoteSpec.parse("sftp:nas/media with space") == RemoteSpec(connector: "sftp", account: "nas", path: "media with space"))
+    }
+
+    @Test func localPaths() throws {
+        #expect(try RemoteSpec.parse("local:/srv/data") == RemoteSpec(connector: "local", account: nil, path: "srv/data"))
+        #expect(try RemoteSpec.parse("/srv/data/") == RemoteSpec(connector: "local", account: nil, path: "srv/data"))
+        #expect(try RemoteSpec.parse("rel/dir", currentDirectory: "/home/u") == RemoteSpec(connector: "local", account: nil, path: "home/u/rel/dir"))
+        #expect(try RemoteSpec.parse("./a:b", currentDirectory: "/x") == RemoteSpec(connector: "local", account: nil, path: "x/a:b"))
+        #expect(try RemoteSpec.parse("local:nas/x") == RemoteSpec(connector: "local", account: "nas", path: "x"))
+        #expect(try RemoteSpec.parse("/") == RemoteSpec(connector: "local", account: nil, path: ""))
+        #expect(try RemoteSpec.parse("../up/./x", currentDirectory: "/a/b") == RemoteSpec(connector: "local", account: nil, path: "a/up/x"))
+        #expect(try RemoteSpec.parse("/../..") == RemoteSpec(connector: "local", account: nil, path: ""))
+    }
+
+    @Test func malformed() {
+        for (text, fragment) in [
+            ("", "empty remote"), ("putio:", "missing account"), ("putio:/x", "missing account"),
+            ("Put IO:a", "connector name"), ("putio:a/../b", "'..'"), ("putio:a/./b", "'.'"), ("local:/x/../y", "'..'"),
+            ("putio:a b/x", "account name"), (":a", "connector name"),
+        ] {
+            do {
+                _ = try RemoteSpec.parse(text, currentDirectory: "/")
+                Issue.record("'\(text)' parsed")
+            } catch {
+                #expect(error.description.contains(fragment), "'\(text)': \(error.description)")
+                #expect(!error.description.contains("\n"))
+            }
+        }
+    }
+}
+
+@Suite struct ConfigStoreTests {
+    func tempPath() -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sc-config-\(UUID().uuidString)").path
+        return dir + "/sub/config.toml"
+    }
+
+    @Test func roundTripAndMode() throws {
+        let path = tempPath()
+        let store = try ConfigStore(path: path)
+        let tricky = "quote\" back\\slash\nnewline\ttab ünï 🎬 \u{1}"
+        try store.put(Account(connector: "putio", name: "a", options: ["token": .string(tricky), "n": .int(-5), "flag": .bool(true)]))
+        try store.put(Account(connector: "local", name: "nas.home", options: ["root": .string("/mnt/nas")]))
+        var st = stat()
+        #expect(lstat(path, &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o600)
+        let again = try ConfigStore(path: path)
+        #expect(again.warnings.isEmpty)
+        #expect(again.account(connector: "putio", name: "a")?.options == ["token": .string(tricky), "n": .int(-5), "flag": .bool(true)])
+        #expect(again.account(connector: "local", name: "nas.home")?.options["root"] == .string("/mnt/nas"))
+        try again.update(connector: "putio", name: "a", changes: ["token": .string("new")])
+        #expect(try ConfigStore(path: path).account(connector: "putio", name: "a")?.options["token"] == .string("new"))
+        #expect(try again.remove(connector: "putio", name: "a"))
+        #expect(try !again.remove(connector: "putio", name: "a"))
+        #expect(try ConfigStore(path: path).accounts.map(\.name) == ["nas.home"])
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent)
+        #expect(leftovers == ["config.toml"])
+    }
+
+    @Test func readableByOthersWarns() throws {
+        let path = tempPath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try "[local.x]\nroot = \"/\"\n".write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, 0o644)
+        let store = try ConfigStore(path: path)
+        #expect(store.warnings.count == 1)
+        #expect(store.warnings.first?.contains("chmod 600") == true)
+    }
+
+    @Test func malformedFilesSayWhere() throws {
+        let path = tempPath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        for (text, fragment) in [
+            ("[local.x]\nroot = \n", "line 2"), ("local = 3\n", "must be a table of accounts"),
+            ("[local]\nx = 1\n", "'local.x' must be a table"), ("[local.x]\nroot = [1, 2]\n", "option 'root'"),
+        ] {
+            try text.write(toFile: path, atomically: false, encoding: .utf8)
+            do {
+                _ = try ConfigStore(path: path)
+                Issue.record("accepted: \(text)")
+            } catch {
+                #expect(error.description.contains(path))
+                #expect(error.description.contains(fragment), "\(error.description)")
+            }
+        }
+    }
+}
