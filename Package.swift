@@ -9,6 +9,8 @@ let package = Package(
     name: "sync-core",
     products: [
         .executable(name: "sync-core", targets: ["sync-core"]),
+        // The SDK for connectors written in Swift (built out of tree with the same toolchain).
+        .library(name: "ConnectorKit", targets: ["ConnectorKit"]),
         // Every connector is its own dynamic library; the host discovers lib SyncConnector*.so files.
         .library(name: "SyncConnectorLocal", type: .dynamic, targets: ["LocalConnector"]),
         .library(name: "SyncConnectorCDir", type: .dynamic, targets: ["CDirConnector"]),

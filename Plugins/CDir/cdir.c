@@ -10,6 +10,11 @@
  */
 #include "cdir.h"
 
+/* The connector's name; overridable so the same source can be built out of tree as another connector. */
+#ifndef CDIR_CONNECTOR_NAME
+#define CDIR_CONNECTOR_NAME "cdir"
+#endif
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -630,7 +635,7 @@ static const sc_descriptor cdir_descriptor = {
     .abi_minor = SC_ABI_MINOR,
     .struct_size = sizeof(sc_descriptor),
     .pointer_size = sizeof(void *),
-    .name = "cdir",
+    .name = CDIR_CONNECTOR_NAME,
     .version = "1.0.0",
     .description = "Directory-backed store written in plain C (reference C connector)",
     .capabilities = SC_CAP_RANGED_READ | SC_CAP_SET_MTIME | SC_CAP_UNKNOWN_SIZE | SC_CAP_ATOMIC_WRITE |
