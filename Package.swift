@@ -38,6 +38,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Measurements for `make bench`.
+        .executableTarget(name: "sync-bench", dependencies: ["SyncCore"]),
         .target(name: "LocalConnector", dependencies: ["ConnectorKit"], path: "Plugins/Local"),
         .target(
             name: "CDirConnector",

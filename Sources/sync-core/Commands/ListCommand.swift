@@ -47,7 +47,14 @@ struct ListCommand: ParsableCommand {
                 show(root)
                 return
             }
-            if recursive { try session.listRecursive(base, show) } else { try session.list(base, show) }
+            if recursive {
+                try session.listRecursive(base, show)  // streams: trees can be huge
+            } else {
+                var entries: [Entry] = []
+                try session.list(base) { entries.append($0) }
+                entries.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+                entries.forEach(show)
+            }
         }
     }
 }

@@ -1,0 +1,96 @@
+import Foundation
+import SyncHashes
+
+/// Copies a reader into a writer through a few fixed buffers, reading on a thread of its own while
+/// the calling thread writes (and hashes), so the two sides overlap. Memory is
+/// `bufferCount × bufferSize` whatever the file size. Both threads are plain OS threads: plugin calls
+/// block and must never run on Swift's cooperative pool.
+public struct StreamPump {
+    public var bufferSize: Int
+    public var bufferCount: Int
+
+    public init(bufferSize: Int = 1 << 20, bufferCount: Int = 4) {
+        precondition(bufferSize > 0 && bufferCount >= 2)
+        self.bufferSize = bufferSize
+        self.bufferCount = bufferCount
+    }
+
+    public struct Outcome: Sendable {
+        public var bytes: Int64
+        /// Hashes of the bytes that went through, for the kinds asked for.
+        public var hashes: [HashKind: String]
+    }
+
+    private final class Slot: @unchecked Sendable {
+        let buffer: UnsafeMutableRawBufferPointer
+        var count = 0
+        init(size: Int) { buffer = .allocate(byteCount: size, alignment: 64) }
+        deinit { buffer.deallocate() }
+    }
+
+    private enum Filled { case data(Slot), end, failed(Error) }
+
+    /// Pumps until the reader's end. The writer is left open (the caller finishes or aborts it).
+    /// `progress` is called on the writing thread after each buffer with the running byte count.
+    public func run(
+        from reader: Session.Reader, to writer: Session.Writer, hashing kinds: [HashKind] = [],
+        progress: (Int64) -> Void = { _ in }
+    ) throws -> Outcome {
+        let free = BufferQueue<Slot>()
+        let filled = BufferQueue<Filled>()
+        for _ in 0..<bufferCount { free.push(Slot(size: bufferSize)) }
+        let readerBox = UncheckedBox(reader)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            defer { done.signal() }
+            while let slot = free.pop() {
+                do {
+                    let n = try readerBox.value.read(into: slot.buffer)
+                    if n == 0 {
+                        filled.push(.end)
+                        return
+                    }
+                    slot.count = n
+                    filled.push(.data(slot))
+                } catch {
+                    filled.push(.failed(error))
+                    return
+                }
+            }
+        }
+        thread.name = "sync-core pump reader"
+        thread.stackSize = 1 << 20
+        thread.start()
+        // Whatever happens below, stop the reader thread and wait for it before returning: it
+        // uses the reader, which the caller may close as soon as we return.
+        defer {
+            free.close()
+            done.wait()
+        }
+
+        var hasher = kinds.isEmpty ? nil : MultiHasher(kinds)
+        var total: Int64 = 0
+        while let item = filled.pop() {
+            switch item {
+            case .end:
+                return Outcome(bytes: total, hashes: hasher?.finalize() ?? [:])
+            case .failed(let error):
+                throw error
+            case .data(let slot):
+                let bytes = UnsafeRawBufferPointer(rebasing: slot.buffer[..<slot.count])
+                try writer.write(bytes)
+                hasher?.update(bytes)
+                total += Int64(slot.count)
+                free.push(slot)
+                progress(total)
+            }
+        }
+        throw ConnectorError(.internal, "stream pump ended without an end marker")
+    }
+}
+
+/// Hands a non-Sendable reference to the one other thread that uses it while this one waits.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
