@@ -1,19 +1,40 @@
 import CSyncConnector
 
 /// Identity and abilities of a connector, turned into the C descriptor once per process.
-public struct ConnectorInfo {
-    public struct Option {
-        public enum ValueType: String { case string, int, bool, path }
+public struct ConnectorInfo: Sendable {
+    /// A default value in the options schema: write `default: 3`, `default: "eu"` or `default: true`.
+    public enum DefaultValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+        ExpressibleByBooleanLiteral
+    {
+        case string(String)
+        case int(Int64)
+        case bool(Bool)
+
+        public init(stringLiteral value: String) { self = .string(value) }
+        public init(integerLiteral value: Int64) { self = .int(value) }
+        public init(booleanLiteral value: Bool) { self = .bool(value) }
+
+        var json: Any {
+            switch self {
+            case .string(let s): s
+            case .int(let i): i
+            case .bool(let b): b
+            }
+        }
+    }
+
+    public struct Option: Sendable {
+        public enum ValueType: String, Sendable { case string, int, bool, path }
         public var name: String
         public var type: ValueType
         public var required: Bool
         public var secret: Bool
-        public var defaultValue: Any?
+        public var defaultValue: DefaultValue?
         public var help: String
 
         public init(
             _ name: String, _ type: ValueType = .string, required: Bool = false, secret: Bool = false,
-            default defaultValue: Any? = nil, help: String
+            default defaultValue: DefaultValue? = nil, help: String
         ) {
             self.name = name
             self.type = type
@@ -24,7 +45,7 @@ public struct ConnectorInfo {
         }
     }
 
-    public struct Capabilities: OptionSet {
+    public struct Capabilities: OptionSet, Sendable {
         public let rawValue: UInt64
         public init(rawValue: UInt64) { self.rawValue = rawValue }
         public static let rangedRead = Capabilities(rawValue: SC_CAP_RANGED_READ)
@@ -39,7 +60,7 @@ public struct ConnectorInfo {
         public static let hashOnDemand = Capabilities(rawValue: SC_CAP_HASH_ON_DEMAND)
     }
 
-    public struct NameRules {
+    public struct NameRules: Sendable {
         public var forbiddenCharacters: String
         public var maxNameBytes: Int
         public var maxPathBytes: Int

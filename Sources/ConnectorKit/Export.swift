@@ -249,7 +249,7 @@ private func optionsSchemaJSON(_ options: [ConnectorInfo.Option]) -> String {
         var item: [String: Any] = [
             "name": o.name, "type": o.type.rawValue, "required": o.required, "secret": o.secret, "help": o.help,
         ]
-        if let d = o.defaultValue { item["default"] = d }
+        if let d = o.defaultValue { item["default"] = d.json }
         return item
     }
     let data = (try? JSONSerialization.data(withJSONObject: list, options: [.sortedKeys])) ?? Data("[]".utf8)
