@@ -91,7 +91,8 @@ final class LocalConnector: Connector, RecursiveListing, ServerMove, ServerCopy,
         let reader = try LocalReader(path: try paths.resolve(from), shown: from, offset: 0, length: nil)
         defer { reader.close() }
         let writer = try LocalWriter(
-            connector: self, path: to, options: WriteOptions(size: source.size, mtimeNanoseconds: source.mtimeNanoseconds))
+            connector: self, path: to,
+            options: WriteOptions(size: source.size, mtimeNanoseconds: source.mtimeNanoseconds))
         do {
             try writer.copyAll(from: reader.fd, count: source.size ?? 0, host: host)
             _ = try writer.finish()

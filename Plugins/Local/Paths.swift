@@ -58,7 +58,8 @@ struct RootedPaths {
                 let real = String(cString: resolved)
                 free(resolved)
                 if !isInside(real) {
-                    throw ConnectorFailure(.invalidArgument, "'\(shown)' leads outside the root through a symbolic link")
+                    throw ConnectorFailure(
+                        .invalidArgument, "'\(shown)' leads outside the root through a symbolic link")
                 }
                 return
             }

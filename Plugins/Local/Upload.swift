@@ -35,7 +35,9 @@ final class LocalWriter: SuspendableWriter {
 
         var st = stat()
         if lstat(target, &st) == 0 {
-            if st.st_mode & S_IFMT == S_IFDIR { throw ConnectorFailure(.isADirectory, "write '\(path)': a folder is in the way") }
+            if st.st_mode & S_IFMT == S_IFDIR {
+                throw ConnectorFailure(.isADirectory, "write '\(path)': a folder is in the way")
+            }
             if !options.replace { throw ConnectorFailure(.exists, "write '\(path)': already exists") }
         }
 

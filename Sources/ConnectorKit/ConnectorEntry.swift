@@ -58,6 +58,6 @@ func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) -> R) 
 func withCStrings<R>(_ values: [String], _ body: ([UnsafePointer<CChar>]) -> R) -> R {
     if values.isEmpty { return body([]) }
     let copies = values.map { strdup($0)! }
-    defer { copies.forEach { free($0) } }
+    defer { for copy in copies { free(copy) } }
     return body(copies.map { UnsafePointer($0) })
 }

@@ -4,7 +4,8 @@ import Foundation
 /// An error with an explicit ABI code. Throw it from a connector to control how the host reacts.
 public struct ConnectorFailure: Error, CustomStringConvertible {
     public enum Code: Int32, Sendable {
-        case notFound = 1, exists, auth, rateLimited, transient, quota, invalidArgument, unsupported,
+        case notFound = 1
+        case exists, auth, rateLimited, transient, quota, invalidArgument, unsupported,
             cancelled, corrupt, `internal`, notEmpty, notADirectory, isADirectory, permission
     }
 

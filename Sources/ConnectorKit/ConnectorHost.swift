@@ -3,7 +3,10 @@ import Foundation
 
 /// The host's services, as a connector session sees them. Thread-safe.
 public final class ConnectorHost: @unchecked Sendable {
-    public enum LogLevel: Int32 { case error = 1, warn, info, debug }
+    public enum LogLevel: Int32 {
+        case error = 1
+        case warn, info, debug
+    }
 
     private let table: UnsafePointer<sc_host>?
 

@@ -125,13 +125,15 @@ private func makeDescriptor<C: Connector>(for type: C.Type) -> UnsafeMutablePoin
     ops.pointee.open_reader = { session, path, offset, length, out, err in
         guarded(err) {
             guard offset >= 0 else { throw ConnectorFailure(.invalidArgument, "negative read offset") }
-            let reader = try connector(session).openReader(string(path), offset: offset, length: length < 0 ? nil : length)
+            let reader = try connector(session).openReader(
+                string(path), offset: offset, length: length < 0 ? nil : length)
             out?.pointee = retain(ReaderBox(reader))
         }
     }
     ops.pointee.read = { reader, buf, capacity, outRead, err in
         guarded(err) {
-            let n = try borrow(reader, as: ReaderBox.self).reader.read(into: UnsafeMutableRawBufferPointer(start: buf, count: capacity))
+            let n = try borrow(reader, as: ReaderBox.self).reader.read(
+                into: UnsafeMutableRawBufferPointer(start: buf, count: capacity))
             outRead?.pointee = n
         }
     }
@@ -173,13 +175,19 @@ private func makeDescriptor<C: Connector>(for type: C.Type) -> UnsafeMutablePoin
     if info.capabilities.contains(.resumableUpload) {
         ops.pointee.suspend = { writer in
             let box = release(writer, as: WriterBox.self)
-            if let suspendable = box.writer as? any SuspendableWriter { suspendable.suspend() } else { box.writer.abort() }
+            if let suspendable = box.writer as? any SuspendableWriter {
+                suspendable.suspend()
+            } else {
+                box.writer.abort()
+            }
         }
     }
 
     if C.self is any RecursiveListing.Type {
         ops.pointee.list_recursive = { session, dir, fn, ctx, err in
-            enumerate(err) { try (connector(session) as! any RecursiveListing).listRecursive(string(dir), emitter(fn, ctx)) }
+            enumerate(err) {
+                try (connector(session) as! any RecursiveListing).listRecursive(string(dir), emitter(fn, ctx))
+            }
         }
     }
     if C.self is any ServerMove.Type {

@@ -34,7 +34,8 @@ extension ConformanceSuite {
         try c.expect(!p.version.isEmpty, "empty version")
         try c.expect(!p.summary.isEmpty, "empty description")
         try c.expect(p.mtimePrecisionNanoseconds >= 0, "negative mtime precision")
-        try c.expect(!p.capabilities.contains(.setMtime) || p.mtimePrecisionNanoseconds > 0,
+        try c.expect(
+            !p.capabilities.contains(.setMtime) || p.mtimePrecisionNanoseconds > 0,
             "declares set-mtime but mtime precision is 0")
         try c.expect(p.capabilities.rawValue >> 32 == 0, "reserved capability bits 32-63 are set")
         try c.expect(Set(p.options.map(\.name)).count == p.options.count, "options schema names an option twice")
@@ -60,7 +61,9 @@ extension ConformanceSuite {
         try c.expect(stat.size == Int64(data.count), "stat size \(stat.size ?? -1), expected \(data.count)")
         try c.expect(try c.readAll(c.path("file.bin")) == data, "content read back differs from what was written")
         // A small caller buffer must work as well as a large one.
-        try c.expect(try c.readAll(c.path("file.bin"), bufferSize: 1000) == data, "content differs when read with a 1000-byte buffer")
+        try c.expect(
+            try c.readAll(c.path("file.bin"), bufferSize: 1000) == data,
+            "content differs when read with a 1000-byte buffer")
     }
 
     static func writeUnknownSize(_ c: Context) throws {
@@ -73,7 +76,8 @@ extension ConformanceSuite {
     static func emptyFile(_ c: Context) throws {
         try c.write(c.path("empty"), [])
         let e = try c.session.stat(c.path("empty"))
-        try c.expect(!e.isDirectory && e.size == 0, "empty file: stat says \(e.isDirectory ? "folder" : "size \(e.size ?? -1)")")
+        try c.expect(
+            !e.isDirectory && e.size == 0, "empty file: stat says \(e.isDirectory ? "folder" : "size \(e.size ?? -1)")")
         try c.expect(try c.readAll(c.path("empty")).isEmpty, "empty file read back non-empty")
     }
 
@@ -82,10 +86,15 @@ extension ConformanceSuite {
         let data = pattern(100_000, seed: 3)
         let p = c.path("ranged.bin")
         try c.write(p, data)
-        for (offset, length) in [(0, 10), (1, 1), (4095, 4097), (99_999, 1), (50_000, nil), (0, nil), (100_000, nil)] as [(Int, Int?)] {
+        for (offset, length) in [(0, 10), (1, 1), (4095, 4097), (99_999, 1), (50_000, nil), (0, nil), (100_000, nil)]
+            as [(Int, Int?)]
+        {
             let got = try c.readAll(p, offset: Int64(offset), length: length.map(Int64.init))
             let end = length.map { min(offset + $0, data.count) } ?? data.count
-            try c.expect(got == Array(data[offset..<end]), "read at \(offset) length \(length.map(String.init) ?? "to end") returned wrong bytes (\(got.count) bytes)")
+            try c.expect(
+                got == Array(data[offset..<end]),
+                "read at \(offset) length \(length.map(String.init) ?? "to end") returned wrong bytes (\(got.count) bytes)"
+            )
         }
         let past = try c.readAll(p, offset: 200_000, length: 10)
         try c.expect(past.isEmpty, "read past the end returned \(past.count) bytes")
@@ -97,10 +106,14 @@ extension ConformanceSuite {
         try c.session.mkdir(c.path("sub"))
         try c.write(c.path("sub/inner.txt"), Array("inner".utf8))
         let found = try c.names(in: c.dir)
-        try c.expect(Set(found.keys) == ["one.txt", "two.txt", "sub"], "listing shows \(found.keys.sorted()), expected [one.txt, sub, two.txt]")
+        try c.expect(
+            Set(found.keys) == ["one.txt", "two.txt", "sub"],
+            "listing shows \(found.keys.sorted()), expected [one.txt, sub, two.txt]")
         try c.expect(found["one.txt"]?.size == 3 && found["two.txt"]?.size == 4, "listing reports wrong sizes")
         try c.expect(found["sub"]?.isDirectory == true, "'sub' is not listed as a folder")
-        try c.expect(found["one.txt"]?.path == c.path("one.txt"), "entry path is '\(found["one.txt"]?.path ?? "")', expected the full path")
+        try c.expect(
+            found["one.txt"]?.path == c.path("one.txt"),
+            "entry path is '\(found["one.txt"]?.path ?? "")', expected the full path")
         var below: [String] = []
         try c.session.listRecursive(c.dir) { below.append($0.path) }
         let expected = ["one.txt", "two.txt", "sub", "sub/inner.txt"].map(c.path).sorted()
@@ -123,7 +136,9 @@ extension ConformanceSuite {
         let missing = c.path("missing")
         try c.expectError(.notFound, what: "stat of a missing file") { _ = try c.session.stat(missing) }
         try c.expectError(.notFound, what: "list of a missing folder") { try c.session.list(missing) { _ in } }
-        try c.expectError(.notFound, what: "read of a missing file") { _ = try c.session.openReader(missing).read(into: .allocate(byteCount: 1, alignment: 1)) }
+        try c.expectError(.notFound, what: "read of a missing file") {
+            _ = try c.session.openReader(missing).read(into: .allocate(byteCount: 1, alignment: 1))
+        }
         try c.expectError(.notFound, what: "remove of a missing file") { try c.session.remove(missing) }
         try c.expectError(.notFound, what: "rmdir of a missing folder") { try c.session.rmdir(missing) }
     }
@@ -144,16 +159,23 @@ extension ConformanceSuite {
     static func wrongKind(_ c: Context) throws {
         try c.write(c.path("file"), Array("x".utf8))
         try c.session.mkdir(c.path("folder"))
-        try c.expectError(.notADirectory, .notFound, .invalidArgument, what: "list of a file") { try c.session.list(c.path("file")) { _ in } }
-        try c.expectError(.isADirectory, .invalidArgument, what: "remove of a folder") { try c.session.remove(c.path("folder")) }
+        try c.expectError(.notADirectory, .notFound, .invalidArgument, what: "list of a file") {
+            try c.session.list(c.path("file")) { _ in }
+        }
+        try c.expectError(.isADirectory, .invalidArgument, what: "remove of a folder") {
+            try c.session.remove(c.path("folder"))
+        }
         try c.expectError(.isADirectory, .notFound, what: "read of a folder") { _ = try c.readAll(c.path("folder")) }
-        try c.expectError(.exists, .notADirectory, .isADirectory, what: "mkdir over a file") { try c.session.mkdir(c.path("file")) }
+        try c.expectError(.exists, .notADirectory, .isADirectory, what: "mkdir over a file") {
+            try c.session.mkdir(c.path("file"))
+        }
         try c.expectError(.isADirectory, .exists, what: "writing a file over a folder") {
             let w = try c.session.openWriter(c.path("folder"), options: .init(size: 1, replace: true))
             try Array("x".utf8).withUnsafeBytes { try w.write($0) }
             _ = try w.finish()
         }
-        try c.expect(try c.session.stat(c.path("folder")).isDirectory, "the folder did not survive an attempt to write over it")
+        try c.expect(
+            try c.session.stat(c.path("folder")).isDirectory, "the folder did not survive an attempt to write over it")
     }
 
     static func abortLeavesNothing(_ c: Context) throws {
@@ -190,7 +212,8 @@ extension ConformanceSuite {
         let finished = try c.write(p, Array("dated".utf8), mtime: mtime)
         for (what, e) in [("finish", finished), ("stat", try c.session.stat(p))] {
             guard let got = e.mtimeNanoseconds else { throw CheckFailure(description: "\(what) reports no mtime") }
-            try c.expect(abs(got - mtime) < precision, "\(what) reports mtime \(got), expected \(mtime) within \(precision) ns")
+            try c.expect(
+                abs(got - mtime) < precision, "\(what) reports mtime \(got), expected \(mtime) within \(precision) ns")
         }
     }
 
@@ -213,7 +236,9 @@ extension ConformanceSuite {
         try c.expect(try c.session.statIfExists(c.path("from")) == nil, "move left the source")
         try c.expect(try c.readAll(c.path("deeper/to")) == data, "moved file has different content")
         try c.write(c.path("other"), Array("o".utf8))
-        try c.expectError(.exists, what: "move onto an existing file") { try c.session.move(c.path("other"), to: c.path("deeper/to")) }
+        try c.expectError(.exists, what: "move onto an existing file") {
+            try c.session.move(c.path("other"), to: c.path("deeper/to"))
+        }
         try c.session.mkdir(c.path("dir/inner"))
         try c.session.move(c.path("dir"), to: c.path("dir2"))
         try c.expect(try c.session.stat(c.path("dir2/inner")).isDirectory, "moving a folder lost its children")
@@ -226,13 +251,18 @@ extension ConformanceSuite {
         try c.session.copy(c.path("orig"), to: c.path("sub/copy"))
         try c.expect(try c.readAll(c.path("orig")) == data, "copy changed the source")
         try c.expect(try c.readAll(c.path("sub/copy")) == data, "copy has different content")
-        try c.expectError(.exists, what: "copy onto an existing file") { try c.session.copy(c.path("orig"), to: c.path("sub/copy")) }
+        try c.expectError(.exists, what: "copy onto an existing file") {
+            try c.session.copy(c.path("orig"), to: c.path("sub/copy"))
+        }
     }
 
     static func names(_ c: Context) throws {
         let nfc = "caf\u{E9}"  // é precomposed
         let nfd = "cafe\u{301}"  // e + combining acute
-        var names = ["with space", " leading", "trailing ", "emoji 🎬🍿", "日本語のファイル", "a'b\"c", "semi;colon", "percent%41", "+plus&amp", nfc]
+        var names = [
+            "with space", " leading", "trailing ", "emoji 🎬🍿", "日本語のファイル", "a'b\"c", "semi;colon", "percent%41",
+            "+plus&amp", nfc,
+        ]
         if c.plugin.nameRules.forbiddenCharacters.contains("\\") == false { names.append("back\\slash") }
         if !c.plugin.nameRules.nfcOnly && !c.plugin.nameRules.caseInsensitive { names.append(nfd) }
         if c.plugin.nameRules.noLeadingSpace { names.removeAll { $0.hasPrefix(" ") } }
@@ -248,11 +278,15 @@ extension ConformanceSuite {
         try c.session.list(c.dir) { listed.append($0) }
         for (i, name) in names.enumerated() {
             guard let entry = listed.first(where: { $0.name.unicodeScalars.elementsEqual(name.unicodeScalars) }) else {
-                throw CheckFailure(description: "name '\(name)' (scalars \(name.unicodeScalars.map { String($0.value, radix: 16) })) is not listed byte-exact")
+                throw CheckFailure(
+                    description:
+                        "name '\(name)' (scalars \(name.unicodeScalars.map { String($0.value, radix: 16) })) is not listed byte-exact"
+                )
             }
             try c.expect(try c.readAll(entry.path) == Array("name \(i)".utf8), "content of '\(name)' differs")
         }
-        try c.expect(try c.readAll(c.path("folder ✓/inside ✓")) == Array("inside".utf8), "file in a unicode folder differs")
+        try c.expect(
+            try c.readAll(c.path("folder ✓/inside ✓")) == Array("inside".utf8), "file in a unicode folder differs")
     }
 
     static func hostilePaths(_ c: Context) throws {
@@ -278,14 +312,18 @@ extension ConformanceSuite {
         }
         let undeclared = HashKind.allCases.filter { !c.plugin.hashKinds.contains($0) }
         if let kind = undeclared.first {
-            try c.expectError(.unsupported, what: "hash of an undeclared kind (\(kind))") { _ = try c.session.hash(c.path("hashed"), kind: kind) }
+            try c.expectError(.unsupported, what: "hash of an undeclared kind (\(kind))") {
+                _ = try c.session.hash(c.path("hashed"), kind: kind)
+            }
         }
     }
 
     static func aboutCheck(_ c: Context) throws {
         guard c.plugin.optionalOperations.contains("about") else { throw Skip(reason: "connector has no about") }
         let a = try c.session.about()
-        if let total = a.total, let used = a.used { try c.expect(used <= total, "about: used \(used) > total \(total)") }
+        if let total = a.total, let used = a.used {
+            try c.expect(used <= total, "about: used \(used) > total \(total)")
+        }
     }
 
     static func resume(_ c: Context) throws {
@@ -295,7 +333,13 @@ extension ConformanceSuite {
         var token: String?
         var confirmed: Int64 = 0
         let first = try c.session.openWriter(
-            p, options: .init(size: Int64(data.count), wantHashes: c.verifiableKinds, onResumeToken: { token = $0; confirmed = $1 }))
+            p,
+            options: .init(
+                size: Int64(data.count), wantHashes: c.verifiableKinds,
+                onResumeToken: {
+                    token = $0
+                    confirmed = $1
+                }))
         let half = data.count / 2
         try data.withUnsafeBytes { raw in
             var offset = 0
@@ -310,7 +354,8 @@ extension ConformanceSuite {
         try c.expect(try c.session.statIfExists(p) == nil, "a suspended upload is visible at its path")
         let second = try c.session.openWriter(
             p, options: .init(size: Int64(data.count), wantHashes: c.verifiableKinds, resumeToken: token))
-        try c.expect(second.startOffset == confirmed, "resumed at \(second.startOffset), expected the confirmed \(confirmed)")
+        try c.expect(
+            second.startOffset == confirmed, "resumed at \(second.startOffset), expected the confirmed \(confirmed)")
         try data.withUnsafeBytes { raw in
             var offset = Int(second.startOffset)
             while offset < raw.count {
@@ -343,7 +388,9 @@ extension ConformanceSuite {
         try c.expect(entry.size == Int64(size), "large file size \(entry.size ?? -1)")
         let wanted = expected.finalize()
         for (kind, value) in wanted {
-            try c.expect(entry.hashes[kind] == value, "large file \(kind) is \(entry.hashes[kind] ?? "missing"), expected \(value)")
+            try c.expect(
+                entry.hashes[kind] == value,
+                "large file \(kind) is \(entry.hashes[kind] ?? "missing"), expected \(value)")
         }
         let reader = try c.session.openReader(p)
         defer { reader.close() }
@@ -362,7 +409,9 @@ extension ConformanceSuite {
         try c.expect(readBack.finalize() == wanted, "large file read back differs")
         if let before {
             let growth = peak - before
-            try c.expect(growth < 48 << 20, "memory grew by \(growth >> 20) MiB while streaming 64 MiB: the connector buffers whole files")
+            try c.expect(
+                growth < 48 << 20,
+                "memory grew by \(growth >> 20) MiB while streaming 64 MiB: the connector buffers whole files")
         }
     }
 
@@ -378,7 +427,9 @@ extension ConformanceSuite {
                 try c.write(p, data)
                 _ = try c.session.stat(p)
                 _ = try c.names(in: c.dir)
-                guard try c.readAll(p) == data else { throw CheckFailure(description: "worker \(i) read different content") }
+                guard try c.readAll(p) == data else {
+                    throw CheckFailure(description: "worker \(i) read different content")
+                }
                 try c.session.remove(p)
                 try c.session.rmdir(c.path("t\(i)"))
             } catch {

@@ -36,13 +36,15 @@ public final class ConformanceSuite {
         var results: [Result] = []
         do {
             guard try session.statIfExists(scratch) == nil else {
-                let r = Result(name: "setup", failure: "scratch folder '\(scratch)' already exists", skipped: nil, seconds: 0)
+                let r = Result(
+                    name: "setup", failure: "scratch folder '\(scratch)' already exists", skipped: nil, seconds: 0)
                 report(r)
                 return [r]
             }
             try session.mkdir(scratch)
         } catch {
-            let r = Result(name: "setup", failure: "cannot create scratch folder '\(scratch)': \(error)", skipped: nil, seconds: 0)
+            let r = Result(
+                name: "setup", failure: "cannot create scratch folder '\(scratch)': \(error)", skipped: nil, seconds: 0)
             report(r)
             return [r]
         }
@@ -59,14 +61,17 @@ public final class ConformanceSuite {
             } catch {
                 failure = String(describing: error)
             }
-            let r = Result(name: check.name, failure: failure, skipped: skipped, seconds: Date().timeIntervalSince(start))
+            let r = Result(
+                name: check.name, failure: failure, skipped: skipped, seconds: Date().timeIntervalSince(start))
             report(r)
             results.append(r)
         }
         do {
             try removeTree(scratch)
         } catch {
-            let r = Result(name: "cleanup", failure: "cannot remove scratch folder '\(scratch)': \(error)", skipped: nil, seconds: 0)
+            let r = Result(
+                name: "cleanup", failure: "cannot remove scratch folder '\(scratch)': \(error)", skipped: nil,
+                seconds: 0)
             report(r)
             results.append(r)
         }

@@ -24,10 +24,14 @@ struct Context {
         do {
             try body()
         } catch let error as ConnectorError {
-            try expect(codes.contains(error.code), "\(what): expected \(codes.map(\.abiName).joined(separator: " or ")), got \(error.code.abiName): \(error.message)")
+            try expect(
+                codes.contains(error.code),
+                "\(what): expected \(codes.map(\.abiName).joined(separator: " or ")), got \(error.code.abiName): \(error.message)"
+            )
             return
         }
-        throw CheckFailure(description: "\(what): expected \(codes.map(\.abiName).joined(separator: " or ")), but it succeeded")
+        throw CheckFailure(
+            description: "\(what): expected \(codes.map(\.abiName).joined(separator: " or ")), but it succeeded")
     }
 
     /// The kinds this suite can verify: declared by the connector and computable here.
@@ -35,11 +39,15 @@ struct Context {
 
     /// Writes `data` in chunks and finishes; checks the entry that finish reports.
     @discardableResult
-    func write(_ path: String, _ data: [UInt8], knownSize: Bool = true, mtime: Int64? = nil, replace: Bool = false,
-        chunk: Int = 64 << 10) throws -> Entry
-    {
+    func write(
+        _ path: String, _ data: [UInt8], knownSize: Bool = true, mtime: Int64? = nil, replace: Bool = false,
+        chunk: Int = 64 << 10
+    ) throws -> Entry {
         let writer = try session.openWriter(
-            path, options: .init(size: knownSize ? Int64(data.count) : nil, mtimeNanoseconds: mtime, replace: replace, wantHashes: verifiableKinds))
+            path,
+            options: .init(
+                size: knownSize ? Int64(data.count) : nil, mtimeNanoseconds: mtime, replace: replace,
+                wantHashes: verifiableKinds))
         do {
             try data.withUnsafeBytes { raw in
                 var offset = 0
@@ -56,7 +64,9 @@ struct Context {
         let entry = try writer.finish()
         try expect(entry.path == path, "finish reported path '\(entry.path)', expected '\(path)'")
         try expect(!entry.isDirectory, "finish reported a folder for '\(path)'")
-        try expect(entry.size == Int64(data.count), "finish reported size \(entry.size.map(String.init) ?? "unknown"), expected \(data.count)")
+        try expect(
+            entry.size == Int64(data.count),
+            "finish reported size \(entry.size.map(String.init) ?? "unknown"), expected \(data.count)")
         try checkHashes(entry, data, "finish of '\(path)'")
         return entry
     }
@@ -66,13 +76,16 @@ struct Context {
         let expected = MultiHasher.digest(data, verifiableKinds)
         for kind in verifiableKinds {
             guard let got = entry.hashes[kind] else {
-                throw CheckFailure(description: "\(what): no \(kind) hash, though the connector declares \(kind) and the host asked for it")
+                throw CheckFailure(
+                    description:
+                        "\(what): no \(kind) hash, though the connector declares \(kind) and the host asked for it")
             }
             try expect(got == expected[kind], "\(what): \(kind) is \(got), expected \(expected[kind]!)")
         }
     }
 
-    func readAll(_ path: String, offset: Int64 = 0, length: Int64? = nil, bufferSize: Int = 64 << 10) throws -> [UInt8] {
+    func readAll(_ path: String, offset: Int64 = 0, length: Int64? = nil, bufferSize: Int = 64 << 10) throws -> [UInt8]
+    {
         let reader = try session.openReader(path, offset: offset, length: length)
         defer { reader.close() }
         var out: [UInt8] = []

@@ -9,7 +9,6 @@ import Testing
         (MemoryLayout<T>.offset(of: path), MemoryLayout<V>.size)
     }
 
-
     @Test func scError() {
         #expect(MemoryLayout<sc_error>.size == 528)
         #expect(MemoryLayout<sc_error>.alignment == 8)
@@ -247,7 +246,9 @@ import Testing
             SC_ERR_NOT_EMPTY, SC_ERR_NOT_A_DIRECTORY, SC_ERR_IS_A_DIRECTORY, SC_ERR_PERMISSION,
         ]
         #expect(codes == Array(0...15))
-        let hashes: [Int32] = [SC_HASH_CRC32, SC_HASH_MD5, SC_HASH_SHA1, SC_HASH_SHA256, SC_HASH_DROPBOX, SC_HASH_QUICKXOR, SC_HASH_GCID]
+        let hashes: [Int32] = [
+            SC_HASH_CRC32, SC_HASH_MD5, SC_HASH_SHA1, SC_HASH_SHA256, SC_HASH_DROPBOX, SC_HASH_QUICKXOR, SC_HASH_GCID,
+        ]
         #expect(hashes == Array(1...7))
         let caps: [UInt64] = [
             SC_CAP_RANGED_READ, SC_CAP_SET_MTIME, SC_CAP_UNKNOWN_SIZE, SC_CAP_RESUMABLE_UPLOAD, SC_CAP_ATOMIC_WRITE,

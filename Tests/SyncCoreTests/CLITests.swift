@@ -25,7 +25,8 @@ import Testing
 
         let cat = try TestSupport.cli(["cat", data + "/sub dir/hello.txt"], home: home)
         #expect(cat.status == 0 && cat.stdout == "hello world\n")
-        let ranged = try TestSupport.cli(["cat", "--offset", "6", "--count", "5", data + "/sub dir/hello.txt"], home: home)
+        let ranged = try TestSupport.cli(
+            ["cat", "--offset", "6", "--count", "5", data + "/sub dir/hello.txt"], home: home)
         #expect(ranged.stdout == "world")
     }
 
@@ -51,7 +52,9 @@ import Testing
         #expect(remove.status == 0)
         let gone = try TestSupport.cli(["ls", "local:nas"], home: home)
         #expect(gone.status == 2)
-        #expect(gone.stderr.contains("unknown account 'local:nas'") && gone.stderr.contains("sync-core account add local nas"), "\(gone.stderr)")
+        #expect(
+            gone.stderr.contains("unknown account 'local:nas'")
+                && gone.stderr.contains("sync-core account add local nas"), "\(gone.stderr)")
     }
 
     @Test func secretOptionsComeFromStdinOrEnvironmentNeverArgv() throws {
@@ -62,15 +65,19 @@ import Testing
             sources: [TestSupport.fixtures + "/secret_connector.c"], output: dir + "/libsecret.so",
             includeDirectories: [TestSupport.headerDirectory])
         let env = ["SYNC_CORE_PLUGIN_PATH": dir]
-        let argv = try TestSupport.cli(["account", "add", "vault", "v", "--set", "token=hunter2"], home: home, environment: env)
+        let argv = try TestSupport.cli(
+            ["account", "add", "vault", "v", "--set", "token=hunter2"], home: home, environment: env)
         #expect(argv.status == 2)
         #expect(argv.stderr.contains("option 'token' is secret") && !argv.stderr.contains("hunter2"), "\(argv.stderr)")
         #expect(!FileManager.default.fileExists(atPath: config))
 
-        let viaStdin = try TestSupport.cli(["account", "add", "vault", "v", "--stdin"], home: home, environment: env, stdin: "token=hunter2\nregion=eu\n")
+        let viaStdin = try TestSupport.cli(
+            ["account", "add", "vault", "v", "--stdin"], home: home, environment: env,
+            stdin: "token=hunter2\nregion=eu\n")
         #expect(viaStdin.status == 0, "\(viaStdin.stderr)")
         let viaEnv = try TestSupport.cli(
-            ["account", "add", "vault", "w", "--set", "region=us"], home: home, environment: env.merging(["SYNC_CORE_OPTION_TOKEN": "s3cr3t"]) { a, _ in a })
+            ["account", "add", "vault", "w", "--set", "region=us"], home: home,
+            environment: env.merging(["SYNC_CORE_OPTION_TOKEN": "s3cr3t"]) { a, _ in a })
         #expect(viaEnv.status == 0, "\(viaEnv.stderr)")
         let text = try String(contentsOfFile: config, encoding: .utf8)
         #expect(text.contains("token = \"hunter2\"") && text.contains("token = \"s3cr3t\""))
@@ -82,11 +89,17 @@ import Testing
         let blind = try TestSupport.cli(["account", "show", "vault:v"], home: home)
         #expect(!blind.stdout.contains("hunter2") && !blind.stdout.contains("eu"))
 
-        let missing = try TestSupport.cli(["account", "add", "vault", "x", "--stdin"], home: home, environment: env, stdin: "region=eu\n")
-        #expect(missing.status == 2 && missing.stderr.contains("required option 'token' is missing"), "\(missing.stderr)")
-        let unknown = try TestSupport.cli(["account", "add", "vault", "x", "--set", "colour=red"], home: home, environment: env)
-        #expect(unknown.status == 2 && unknown.stderr.contains("unknown option 'colour'") && unknown.stderr.contains("known: token, region, retries"))
-        let badType = try TestSupport.cli(["account", "add", "vault", "x", "--set", "retries=many"], home: home, environment: env)
+        let missing = try TestSupport.cli(
+            ["account", "add", "vault", "x", "--stdin"], home: home, environment: env, stdin: "region=eu\n")
+        #expect(
+            missing.status == 2 && missing.stderr.contains("required option 'token' is missing"), "\(missing.stderr)")
+        let unknown = try TestSupport.cli(
+            ["account", "add", "vault", "x", "--set", "colour=red"], home: home, environment: env)
+        #expect(
+            unknown.status == 2 && unknown.stderr.contains("unknown option 'colour'")
+                && unknown.stderr.contains("known: token, region, retries"))
+        let badType = try TestSupport.cli(
+            ["account", "add", "vault", "x", "--set", "retries=many"], home: home, environment: env)
         #expect(badType.status == 2 && badType.stderr.contains("option 'retries' expects an integer"))
     }
 
@@ -106,10 +119,13 @@ import Testing
             #expect(out.status == status, "\(args): status \(out.status), \(out.stderr)")
             let lines = out.stderr.split(separator: "\n")
             #expect(lines.count == 1, "\(args): \(out.stderr)")
-            #expect(out.stderr.hasPrefix("sync-core: error: ") && out.stderr.contains(fragment), "\(args): \(out.stderr)")
+            #expect(
+                out.stderr.hasPrefix("sync-core: error: ") && out.stderr.contains(fragment), "\(args): \(out.stderr)")
         }
         try "[local.x\nroot = 1".write(toFile: config, atomically: true, encoding: .utf8)
         let broken = try TestSupport.cli(["account", "list"], home: home)
-        #expect(broken.status == 2 && broken.stderr.contains(config) && broken.stderr.contains("line 1"), "\(broken.stderr)")
+        #expect(
+            broken.status == 2 && broken.stderr.contains(config) && broken.stderr.contains("line 1"), "\(broken.stderr)"
+        )
     }
 }

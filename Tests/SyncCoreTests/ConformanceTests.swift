@@ -36,12 +36,15 @@ import Testing
             try? FileManager.default.removeItem(atPath: root)
             try? FileManager.default.removeItem(atPath: home)
         }
-        let ok = try TestSupport.cli(["plugin", "test", "cdir", "--set", "root=\(root)", "--check", "list", "--check", "names"], home: home)
+        let ok = try TestSupport.cli(
+            ["plugin", "test", "cdir", "--set", "root=\(root)", "--check", "list", "--check", "names"], home: home)
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
         #expect(ok.stdout.contains("2 passed, 0 failed, 0 skipped"))
         // A scratch folder that cannot be created is a failure, reported in the table, exit 1.
         try "x".write(toFile: root + "/file", atomically: true, encoding: .utf8)
-        let bad = try TestSupport.cli(["plugin", "test", TestSupport.binDirectory + "/libSyncConnectorCDir.so", "--set", "root=\(root)/file"], home: home)
+        let bad = try TestSupport.cli(
+            ["plugin", "test", TestSupport.binDirectory + "/libSyncConnectorCDir.so", "--set", "root=\(root)/file"],
+            home: home)
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("root is not a folder"), "\(bad.stderr)")
     }
@@ -59,8 +62,10 @@ import Testing
         try "secret".write(toFile: outside + "/secret.txt", atomically: true, encoding: .utf8)
         try "inside".write(toFile: root + "/inside.txt", atomically: true, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: root + "/escape", withDestinationPath: outside)
-        try FileManager.default.createSymbolicLink(atPath: root + "/escape.txt", withDestinationPath: outside + "/secret.txt")
-        try FileManager.default.createSymbolicLink(atPath: root + "/alias.txt", withDestinationPath: root + "/inside.txt")
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/escape.txt", withDestinationPath: outside + "/secret.txt")
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/alias.txt", withDestinationPath: root + "/inside.txt")
         final class Lines: @unchecked Sendable {
             let lock = NSLock()
             var lines: [String] = []
@@ -118,7 +123,8 @@ import Testing
         let session = try ConformanceTests.session("local", root: root)
         defer { session.close() }
         var token: String?
-        let w = try session.openWriter("dir/big.bin", options: .init(size: 10 << 20, onResumeToken: { t, _ in token = t }))
+        let w = try session.openWriter(
+            "dir/big.bin", options: .init(size: 10 << 20, onResumeToken: { t, _ in token = t }))
         // Nine 1 MiB writes: the checkpoint confirms 8 MiB; the ninth is past it and will be cut off.
         let chunk = [UInt8](repeating: 7, count: 1 << 20)
         for _ in 0..<9 { try chunk.withUnsafeBytes { try w.write($0) } }

@@ -9,9 +9,18 @@ import Testing
     static let broken: [(String, [String], String)] = [
         ("libnoentry.so", ["FIXTURE_NO_ENTRY", "FIXTURE_NAME=\"noentry\""], "no sync_connector_entry symbol"),
         ("libnull.so", ["FIXTURE_RETURN_NULL"], "returned NULL"),
-        ("libnewer.so", ["FIXTURE_ABI_MAJOR=2", "FIXTURE_NAME=\"newer\""], "built for ABI 2.0, newer than this host's ABI 1.0"),
-        ("libolder.so", ["FIXTURE_ABI_MAJOR=0", "FIXTURE_NAME=\"older\""], "built for ABI 0.0, older than this host's ABI 1.0"),
-        ("libsmall.so", ["FIXTURE_STRUCT_SIZE=40", "FIXTURE_NAME=\"small\""], "struct_size 40 is smaller than ABI 1.0's 104"),
+        (
+            "libnewer.so", ["FIXTURE_ABI_MAJOR=2", "FIXTURE_NAME=\"newer\""],
+            "built for ABI 2.0, newer than this host's ABI 1.0"
+        ),
+        (
+            "libolder.so", ["FIXTURE_ABI_MAJOR=0", "FIXTURE_NAME=\"older\""],
+            "built for ABI 0.0, older than this host's ABI 1.0"
+        ),
+        (
+            "libsmall.so", ["FIXTURE_STRUCT_SIZE=40", "FIXTURE_NAME=\"small\""],
+            "struct_size 40 is smaller than ABI 1.0's 104"
+        ),
         ("libsmallops.so", ["FIXTURE_OPS_SIZE=64", "FIXTURE_NAME=\"smallops\""], "function table struct_size 64"),
         ("libmagic.so", ["FIXTURE_MAGIC=0x12345678", "FIXTURE_NAME=\"magic\""], "bad magic 0x12345678"),
         ("libptr.so", ["FIXTURE_POINTER_SIZE=4", "FIXTURE_NAME=\"ptr\""], "built for 32-bit pointers"),
@@ -27,13 +36,16 @@ import Testing
         let source = TestSupport.fixtures + "/fixture_connector.c"
         for (file, defines, _) in broken {
             try TestSupport.compileSharedObject(
-                sources: [source], output: dir + "/" + file, includeDirectories: [TestSupport.headerDirectory], defines: defines)
+                sources: [source], output: dir + "/" + file, includeDirectories: [TestSupport.headerDirectory],
+                defines: defines)
         }
         // Valid ones: a plain good plugin, and the first claimant of the duplicated name.
         try TestSupport.compileSharedObject(
-            sources: [source], output: dir + "/libgood.so", includeDirectories: [TestSupport.headerDirectory], defines: ["FIXTURE_NAME=\"good\""])
+            sources: [source], output: dir + "/libgood.so", includeDirectories: [TestSupport.headerDirectory],
+            defines: ["FIXTURE_NAME=\"good\""])
         try TestSupport.compileSharedObject(
-            sources: [source], output: dir + "/libdup1.so", includeDirectories: [TestSupport.headerDirectory], defines: ["FIXTURE_NAME=\"dup\""])
+            sources: [source], output: dir + "/libdup1.so", includeDirectories: [TestSupport.headerDirectory],
+            defines: ["FIXTURE_NAME=\"dup\""])
         try "this is not an ELF file\n".write(toFile: dir + "/libjunk.so", atomically: true, encoding: .utf8)
         try Data(repeating: 0, count: 10).write(to: URL(fileURLWithPath: dir + "/libempty.so"))
         return dir
@@ -42,14 +54,17 @@ import Testing
     @Test func everyBrokenPluginIsReportedAndGoodOnesLoad() throws {
         let dir = try Self.buildFixtures()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let host = PluginHost(locations: [.init(path: dir), .init(path: TestSupport.binDirectory, onlyConnectorPrefixed: true)])
+        let host = PluginHost(locations: [
+            .init(path: dir), .init(path: TestSupport.binDirectory, onlyConnectorPrefixed: true),
+        ])
         let (plugins, problems) = host.loadAll()
         let names = Set(plugins.map(\.name))
         #expect(names.isSuperset(of: ["good", "dup", "local", "cdir"]), "loaded: \(names.sorted())")
         #expect(plugins.first { $0.name == "dup" }?.file.hasSuffix("libdup1.so") == true)
-        let expectations = Self.broken.map { ($0.0, $0.2) } + [
-            ("libjunk.so", "not a loadable shared object"), ("libempty.so", "not a loadable shared object"),
-        ]
+        let expectations =
+            Self.broken.map { ($0.0, $0.2) } + [
+                ("libjunk.so", "not a loadable shared object"), ("libempty.so", "not a loadable shared object"),
+            ]
         for (file, fragment) in expectations {
             let found = problems.filter { $0.file.hasSuffix("/" + file) }
             #expect(found.count == 1, "\(file): \(found)")
@@ -71,7 +86,9 @@ import Testing
         let out = try TestSupport.cli(["plugins"], home: home, environment: ["SYNC_CORE_PLUGIN_PATH": dir])
         #expect(out.status == 0)
         for name in ["local", "cdir", "good", "dup"] {
-            #expect(out.stdout.split(separator: "\n").contains { $0.hasPrefix(name + " ") }, "missing \(name) in:\n\(out.stdout)")
+            #expect(
+                out.stdout.split(separator: "\n").contains { $0.hasPrefix(name + " ") },
+                "missing \(name) in:\n\(out.stdout)")
         }
         let warnings = out.stderr.split(separator: "\n")
         #expect(warnings.count == Self.broken.count + 2, "\(out.stderr)")
@@ -88,7 +105,9 @@ import Testing
     }
 
     @Test func searchPathOrder() {
-        let locations = PluginHost.standardLocations(environment: ["SYNC_CORE_PLUGIN_PATH": "/a:/b::", "HOME": "/home/u"])
+        let locations = PluginHost.standardLocations(environment: [
+            "SYNC_CORE_PLUGIN_PATH": "/a:/b::", "HOME": "/home/u",
+        ])
         #expect(locations.map(\.path).prefix(3) == ["/a", "/b", "/home/u/.local/lib/sync-core/plugins"])
         #expect(locations.last?.onlyConnectorPrefixed == true)
         #expect(locations.dropLast().last?.path.hasSuffix("/../lib/sync-core/plugins") == true)

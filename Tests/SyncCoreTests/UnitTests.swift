@@ -40,19 +40,32 @@ import Testing
 @Suite struct RemoteSpecTests {
     @Test func accounts() throws {
         #expect(try RemoteSpec.parse("putio:a") == RemoteSpec(connector: "putio", account: "a", path: ""))
-        #expect(try RemoteSpec.parse("putio:a/Movies/2024/") == RemoteSpec(connector: "putio", account: "a", path: "Movies/2024"))
-        #expect(try RemoteSpec.parse("s3:wasabi/bucket//prefix") == RemoteSpec(connector: "s3", account: "wasabi", path: "bucket/prefix"))
-        #expect(try RemoteSpec.parse("sftp:nas/media with space") == RemoteSpec(connector: "sftp", account: "nas", path: "media with space"))
+        #expect(
+            try RemoteSpec.parse("putio:a/Movies/2024/")
+                == RemoteSpec(connector: "putio", account: "a", path: "Movies/2024"))
+        #expect(
+            try RemoteSpec.parse("s3:wasabi/bucket//prefix")
+                == RemoteSpec(connector: "s3", account: "wasabi", path: "bucket/prefix"))
+        #expect(
+            try RemoteSpec.parse("sftp:nas/media with space")
+                == RemoteSpec(connector: "sftp", account: "nas", path: "media with space"))
     }
 
     @Test func localPaths() throws {
-        #expect(try RemoteSpec.parse("local:/srv/data") == RemoteSpec(connector: "local", account: nil, path: "srv/data"))
+        #expect(
+            try RemoteSpec.parse("local:/srv/data") == RemoteSpec(connector: "local", account: nil, path: "srv/data"))
         #expect(try RemoteSpec.parse("/srv/data/") == RemoteSpec(connector: "local", account: nil, path: "srv/data"))
-        #expect(try RemoteSpec.parse("rel/dir", currentDirectory: "/home/u") == RemoteSpec(connector: "local", account: nil, path: "home/u/rel/dir"))
-        #expect(try RemoteSpec.parse("./a:b", currentDirectory: "/x") == RemoteSpec(connector: "local", account: nil, path: "x/a:b"))
+        #expect(
+            try RemoteSpec.parse("rel/dir", currentDirectory: "/home/u")
+                == RemoteSpec(connector: "local", account: nil, path: "home/u/rel/dir"))
+        #expect(
+            try RemoteSpec.parse("./a:b", currentDirectory: "/x")
+                == RemoteSpec(connector: "local", account: nil, path: "x/a:b"))
         #expect(try RemoteSpec.parse("local:nas/x") == RemoteSpec(connector: "local", account: "nas", path: "x"))
         #expect(try RemoteSpec.parse("/") == RemoteSpec(connector: "local", account: nil, path: ""))
-        #expect(try RemoteSpec.parse("../up/./x", currentDirectory: "/a/b") == RemoteSpec(connector: "local", account: nil, path: "a/up/x"))
+        #expect(
+            try RemoteSpec.parse("../up/./x", currentDirectory: "/a/b")
+                == RemoteSpec(connector: "local", account: nil, path: "a/up/x"))
         #expect(try RemoteSpec.parse("/../..") == RemoteSpec(connector: "local", account: nil, path: ""))
     }
 
@@ -83,27 +96,34 @@ import Testing
         let path = tempPath()
         let store = try ConfigStore(path: path)
         let tricky = "quote\" back\\slash\nnewline\ttab ünï 🎬 \u{1}"
-        try store.put(Account(connector: "putio", name: "a", options: ["token": .string(tricky), "n": .int(-5), "flag": .bool(true)]))
+        try store.put(
+            Account(
+                connector: "putio", name: "a", options: ["token": .string(tricky), "n": .int(-5), "flag": .bool(true)]))
         try store.put(Account(connector: "local", name: "nas.home", options: ["root": .string("/mnt/nas")]))
         var st = stat()
         #expect(lstat(path, &st) == 0)
         #expect(st.st_mode & 0o777 == 0o600)
         let again = try ConfigStore(path: path)
         #expect(again.warnings.isEmpty)
-        #expect(again.account(connector: "putio", name: "a")?.options == ["token": .string(tricky), "n": .int(-5), "flag": .bool(true)])
+        #expect(
+            again.account(connector: "putio", name: "a")?.options == [
+                "token": .string(tricky), "n": .int(-5), "flag": .bool(true),
+            ])
         #expect(again.account(connector: "local", name: "nas.home")?.options["root"] == .string("/mnt/nas"))
         try again.update(connector: "putio", name: "a", changes: ["token": .string("new")])
         #expect(try ConfigStore(path: path).account(connector: "putio", name: "a")?.options["token"] == .string("new"))
         #expect(try again.remove(connector: "putio", name: "a"))
         #expect(try !again.remove(connector: "putio", name: "a"))
         #expect(try ConfigStore(path: path).accounts.map(\.name) == ["nas.home"])
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent)
+        let leftovers = try FileManager.default.contentsOfDirectory(
+            atPath: (path as NSString).deletingLastPathComponent)
         #expect(leftovers == ["config.toml"])
     }
 
     @Test func readableByOthersWarns() throws {
         let path = tempPath()
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try "[local.x]\nroot = \"/\"\n".write(toFile: path, atomically: false, encoding: .utf8)
         chmod(path, 0o644)
         let store = try ConfigStore(path: path)
@@ -113,7 +133,8 @@ import Testing
 
     @Test func malformedFilesSayWhere() throws {
         let path = tempPath()
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         for (text, fragment) in [
             ("[local.x]\nroot = \n", "line 2"), ("local = 3\n", "must be a table of accounts"),
             ("[local]\nx = 1\n", "'local.x' must be a table"), ("[local.x]\nroot = [1, 2]\n", "option 'root'"),

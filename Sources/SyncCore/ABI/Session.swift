@@ -102,12 +102,16 @@ public final class Session: @unchecked Sendable {
     }
 
     public func move(_ from: String, to: String) throws {
-        guard let move = ops.move else { throw ConnectorError(.unsupported, "\(plugin.name) cannot move on the server") }
+        guard let move = ops.move else {
+            throw ConnectorError(.unsupported, "\(plugin.name) cannot move on the server")
+        }
         try abiCall { err in from.withCString { f in to.withCString { move(handle, f, $0, err) } } }
     }
 
     public func copy(_ from: String, to: String) throws {
-        guard let copy = ops.copy else { throw ConnectorError(.unsupported, "\(plugin.name) cannot copy on the server") }
+        guard let copy = ops.copy else {
+            throw ConnectorError(.unsupported, "\(plugin.name) cannot copy on the server")
+        }
         try abiCall { err in from.withCString { f in to.withCString { copy(handle, f, $0, err) } } }
     }
 
@@ -125,7 +129,9 @@ public final class Session: @unchecked Sendable {
         out.trashed_bytes = -1
         try abiCall { err in about(handle, &out, err) }
         func known(_ v: Int64) -> Int64? { v >= 0 ? v : nil }
-        return About(total: known(out.total_bytes), used: known(out.used_bytes), free: known(out.free_bytes), trashed: known(out.trashed_bytes))
+        return About(
+            total: known(out.total_bytes), used: known(out.used_bytes), free: known(out.free_bytes),
+            trashed: known(out.trashed_bytes))
     }
 
     public var hasHash: Bool { ops.hash != nil }
@@ -134,7 +140,9 @@ public final class Session: @unchecked Sendable {
         guard let hash = ops.hash else { throw ConnectorError(.unsupported, "\(plugin.name) cannot hash on demand") }
         var buffer = [CChar](repeating: 0, count: Int(SC_HASH_VALUE_MAX))
         try abiCall { err in
-            path.withCString { p in buffer.withUnsafeMutableBufferPointer { hash(handle, p, kind.rawValue, $0.baseAddress, err) } }
+            path.withCString { p in
+                buffer.withUnsafeMutableBufferPointer { hash(handle, p, kind.rawValue, $0.baseAddress, err) }
+            }
         }
         buffer[buffer.count - 1] = 0
         return String(cString: buffer)
@@ -223,7 +231,9 @@ public final class Session: @unchecked Sendable {
             var count = 0
             try abiCall { err in session.ops.read(handle, buffer.baseAddress, buffer.count, &count, err) }
             guard count <= buffer.count else {
-                throw ConnectorError(.internal, "\(session.plugin.name): read reported \(count) bytes into a \(buffer.count)-byte buffer")
+                throw ConnectorError(
+                    .internal, "\(session.plugin.name): read reported \(count) bytes into a \(buffer.count)-byte buffer"
+                )
             }
             return count
         }

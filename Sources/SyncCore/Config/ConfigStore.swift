@@ -25,7 +25,8 @@ public final class ConfigStore: @unchecked Sendable {
     /// `--config PATH`, else `$SYNC_CORE_CONFIG`, else `~/.config/sync-core/config.toml`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let path = environment["SYNC_CORE_CONFIG"], !path.isEmpty { return path }
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
         return base + "/sync-core/config.toml"
     }
@@ -37,7 +38,9 @@ public final class ConfigStore: @unchecked Sendable {
         var st = stat()
         if lstat(path, &st) == 0, st.st_mode & 0o077 != 0 {
             warnings.append(
-                String(format: "config file %@ is readable by other users (mode %o); run: chmod 600 %@", path, st.st_mode & 0o777, path))
+                String(
+                    format: "config file %@ is readable by other users (mode %o); run: chmod 600 %@", path,
+                    st.st_mode & 0o777, path))
         }
         let text: String
         do {
@@ -60,11 +63,13 @@ public final class ConfigStore: @unchecked Sendable {
         var result: [Account] = []
         for (connector, value) in table {
             guard let accountsTable = value.table else {
-                throw ConfigError("config file \(file): '\(connector)' must be a table of accounts, like [\(connector).NAME]")
+                throw ConfigError(
+                    "config file \(file): '\(connector)' must be a table of accounts, like [\(connector).NAME]")
             }
             for (name, accountValue) in accountsTable {
                 guard let optionsTable = accountValue.table else {
-                    throw ConfigError("config file \(file): '\(connector).\(name)' must be a table, like [\(connector).\(name)]")
+                    throw ConfigError(
+                        "config file \(file): '\(connector).\(name)' must be a table, like [\(connector).\(name)]")
                 }
                 var options: [String: OptionValue] = [:]
                 for (key, raw) in optionsTable {
@@ -75,7 +80,9 @@ public final class ConfigStore: @unchecked Sendable {
                     } else if let b = raw.bool {
                         options[key] = .bool(b)
                     } else {
-                        throw ConfigError("config file \(file): [\(connector).\(name)] option '\(key)' must be a string, integer or boolean")
+                        throw ConfigError(
+                            "config file \(file): [\(connector).\(name)] option '\(key)' must be a string, integer or boolean"
+                        )
                     }
                 }
                 result.append(Account(connector: connector, name: name, options: options))
@@ -139,9 +146,12 @@ public final class ConfigStore: @unchecked Sendable {
     }
 
     static func tomlKey(_ key: String) -> String {
-        let bare = !key.isEmpty && key.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
-        }
+        let bare =
+            !key.isEmpty
+            && key.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+                    || $0 == "-"
+            }
         return bare ? key : tomlString(key)
     }
 
@@ -170,14 +180,17 @@ public final class ConfigStore: @unchecked Sendable {
     private func save(_ accounts: [Account]) throws(ConfigError) {
         let dir = (path as NSString).deletingLastPathComponent
         do {
-            try FileManager.default.createDirectory(atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true,
+            try FileManager.default.createDirectory(
+                atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700])
         } catch {
             throw ConfigError("cannot create config folder \(dir): \(error.localizedDescription)")
         }
         let temp = path + ".tmp-\(getpid())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ConfigError("cannot write config file \(temp): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw ConfigError("cannot write config file \(temp): \(String(cString: strerror(errno)))")
+        }
         let bytes = Array(ConfigStore.render(accounts).utf8)
         var ok = fchmod(fd, 0o600) == 0
         var offset = 0

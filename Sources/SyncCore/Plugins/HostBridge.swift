@@ -9,7 +9,8 @@ public final class HostServices: @unchecked Sendable {
     public typealias ProgressHandler = @Sendable (_ what: String, _ done: Int64, _ total: Int64) -> Void
 
     public enum LogLevel: Int32, Sendable, Comparable {
-        case error = 1, warn, info, debug
+        case error = 1
+        case warn, info, debug
         public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
     }
 

@@ -17,7 +17,9 @@ public struct OptionSpec: Sendable, Equatable {
 
     static func parseSchema(_ text: String) throws -> [OptionSpec] {
         let json = try JSONSerialization.jsonObject(with: Data(text.utf8))
-        guard let list = json as? [[String: Any]] else { throw SchemaError(description: "expected a JSON array of objects") }
+        guard let list = json as? [[String: Any]] else {
+            throw SchemaError(description: "expected a JSON array of objects")
+        }
         return try list.enumerated().map { index, item in
             guard let name = item["name"] as? String, !name.isEmpty else {
                 throw SchemaError(description: "option #\(index + 1) has no name")

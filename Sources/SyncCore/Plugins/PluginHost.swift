@@ -46,7 +46,8 @@ public final class PluginHost: @unchecked Sendable {
     public static func standard() -> PluginHost { PluginHost(locations: standardLocations()) }
 
     static func executableDirectory() -> String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         return (exe as NSString).deletingLastPathComponent
     }
@@ -76,7 +77,10 @@ public final class PluginHost: @unchecked Sendable {
             do {
                 let plugin = try PluginLoader.load(real)
                 if let first = byName[plugin.name] {
-                    problems.append(PluginProblem(file: real, reason: "skipped: connector '\(plugin.name)' is already provided by \(first.file)"))
+                    problems.append(
+                        PluginProblem(
+                            file: real,
+                            reason: "skipped: connector '\(plugin.name)' is already provided by \(first.file)"))
                     continue
                 }
                 byName[plugin.name] = plugin

@@ -27,7 +27,8 @@ enum PluginLoader {
         }
         let entry = unsafeBitCast(symbol, to: sc_entry_point.self)
         guard let descriptor = entry(UInt32(SC_ABI_MAJOR), UInt32(SC_ABI_MINOR)) else {
-            throw fail("\(SC_ENTRY_SYMBOL) returned NULL: the connector cannot serve ABI \(SC_ABI_MAJOR).\(SC_ABI_MINOR)")
+            throw fail(
+                "\(SC_ENTRY_SYMBOL) returned NULL: the connector cannot serve ABI \(SC_ABI_MAJOR).\(SC_ABI_MINOR)")
         }
         let d = descriptor.pointee
         guard d.magic == SC_MAGIC else {
@@ -35,10 +36,14 @@ enum PluginLoader {
         }
         guard d.abi_major == SC_ABI_MAJOR else {
             let relation = Int32(d.abi_major) > SC_ABI_MAJOR ? "newer" : "older"
-            throw fail("built for ABI \(d.abi_major).\(d.abi_minor), \(relation) than this host's ABI \(SC_ABI_MAJOR).\(SC_ABI_MINOR)")
+            throw fail(
+                "built for ABI \(d.abi_major).\(d.abi_minor), \(relation) than this host's ABI \(SC_ABI_MAJOR).\(SC_ABI_MINOR)"
+            )
         }
         guard d.pointer_size == MemoryLayout<UnsafeRawPointer>.size else {
-            throw fail("built for \(d.pointer_size * 8)-bit pointers, this host is \(MemoryLayout<UnsafeRawPointer>.size * 8)-bit")
+            throw fail(
+                "built for \(d.pointer_size * 8)-bit pointers, this host is \(MemoryLayout<UnsafeRawPointer>.size * 8)-bit"
+            )
         }
         guard d.struct_size >= minimumDescriptorSize else {
             throw fail("descriptor struct_size \(d.struct_size) is smaller than ABI 1.0's \(minimumDescriptorSize)")
@@ -50,7 +55,8 @@ enum PluginLoader {
         }
         guard let ops = d.ops else { throw fail("descriptor has no function table") }
         guard ops.pointee.struct_size >= minimumOpsSize else {
-            throw fail("function table struct_size \(ops.pointee.struct_size) is smaller than ABI 1.0's \(minimumOpsSize)")
+            throw fail(
+                "function table struct_size \(ops.pointee.struct_size) is smaller than ABI 1.0's \(minimumOpsSize)")
         }
         let missing = missingRequiredSlots(ops.pointee)
         guard missing.isEmpty else {

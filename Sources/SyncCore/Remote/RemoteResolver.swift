@@ -8,7 +8,10 @@ public final class RemoteResolver: @unchecked Sendable {
     public let config: ConfigStore
     private let logHandler: HostServices.LogHandler
 
-    public init(plugins: PluginHost, config: ConfigStore, log: @escaping HostServices.LogHandler = HostServices.stderrLog(upTo: .warn)) {
+    public init(
+        plugins: PluginHost, config: ConfigStore,
+        log: @escaping HostServices.LogHandler = HostServices.stderrLog(upTo: .warn)
+    ) {
         self.plugins = plugins
         self.config = config
         self.logHandler = log
@@ -17,7 +20,9 @@ public final class RemoteResolver: @unchecked Sendable {
     public func plugin(named name: String) throws(ConfigError) -> Plugin {
         if let plugin = plugins.plugin(named: name) { return plugin }
         let known = plugins.loadAll().plugins.map(\.name).sorted().joined(separator: ", ")
-        throw ConfigError("no connector named '\(name)' is installed (installed: \(known.isEmpty ? "none" : known)); see: sync-core plugins")
+        throw ConfigError(
+            "no connector named '\(name)' is installed (installed: \(known.isEmpty ? "none" : known)); see: sync-core plugins"
+        )
     }
 
     /// The effective options of a spec: its account's, or the ad-hoc local root.
@@ -29,7 +34,8 @@ public final class RemoteResolver: @unchecked Sendable {
             let others = config.accounts.filter { $0.connector == spec.connector }.map(\.name)
             let hint = others.isEmpty ? "" : " (configured: \(others.joined(separator: ", ")))"
             throw ConfigError(
-                "unknown account '\(spec.connector):\(accountName)' in \(config.path)\(hint); add it with: sync-core account add \(spec.connector) \(accountName)")
+                "unknown account '\(spec.connector):\(accountName)' in \(config.path)\(hint); add it with: sync-core account add \(spec.connector) \(accountName)"
+            )
         }
         return try OptionValidator.validated(account.options, for: plugin, account: "\(spec.connector):\(accountName)")
     }
@@ -51,7 +57,8 @@ public final class RemoteResolver: @unchecked Sendable {
         do {
             return try Session(plugin: plugin, config: options, services: services)
         } catch let error as ConnectorError {
-            throw ConnectorError(error.code, "\(spec.connector):\(spec.account ?? ""): \(error.message)",
+            throw ConnectorError(
+                error.code, "\(spec.connector):\(spec.account ?? ""): \(error.message)",
                 httpStatus: error.httpStatus, retryAfterMilliseconds: error.retryAfterMilliseconds)
         }
     }
@@ -59,7 +66,8 @@ public final class RemoteResolver: @unchecked Sendable {
 
 /// Checks options against a connector's schema and fills in defaults.
 public enum OptionValidator {
-    public static func validated(_ options: [String: OptionValue], for plugin: Plugin, account: String) throws(ConfigError)
+    public static func validated(_ options: [String: OptionValue], for plugin: Plugin, account: String)
+        throws(ConfigError)
         -> [String: OptionValue]
     {
         let specs = Dictionary(uniqueKeysWithValues: plugin.options.map { ($0.name, $0) })
@@ -67,7 +75,9 @@ public enum OptionValidator {
         for (name, value) in options {
             guard let spec = specs[name] else {
                 let known = plugin.options.map(\.name).joined(separator: ", ")
-                throw ConfigError("account \(account): unknown option '\(name)' for connector '\(plugin.name)' (known: \(known.isEmpty ? "none" : known))")
+                throw ConfigError(
+                    "account \(account): unknown option '\(name)' for connector '\(plugin.name)' (known: \(known.isEmpty ? "none" : known))"
+                )
             }
             do {
                 try spec.validate(value)

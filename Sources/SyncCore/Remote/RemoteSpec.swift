@@ -52,9 +52,11 @@ public struct RemoteSpec: Sendable, Equatable, CustomStringConvertible {
             throw ConfigError("malformed remote '\(text)': missing account name after '\(connector):'; \(grammar)")
         }
         guard isValidAccountName(account) else {
-            throw ConfigError("malformed remote '\(text)': account name '\(account)' may use only letters, digits, '_', '-' and '.'")
+            throw ConfigError(
+                "malformed remote '\(text)': account name '\(account)' may use only letters, digits, '_', '-' and '.'")
         }
-        return RemoteSpec(connector: connector, account: account, path: try clean(String(rest[accountEnd...]), original: text))
+        return RemoteSpec(
+            connector: connector, account: account, path: try clean(String(rest[accountEnd...]), original: text))
     }
 
     public static func isValidAccountName(_ name: String) -> Bool {

@@ -28,7 +28,11 @@ public struct StreamPump {
         deinit { buffer.deallocate() }
     }
 
-    private enum Filled { case data(Slot), end, failed(Error) }
+    private enum Filled {
+        case data(Slot)
+        case end
+        case failed(Error)
+    }
 
     /// Pumps until the reader's end. The writer is left open (the caller finishes or aborts it).
     /// `progress` is called on the writing thread after each buffer with the running byte count.

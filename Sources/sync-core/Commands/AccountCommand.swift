@@ -44,18 +44,23 @@ struct AccountCommand: ParsableCommand {
                 func spec(_ option: String) throws -> OptionSpec {
                     guard let s = specs[option] else {
                         let known = plugin.options.map(\.name).joined(separator: ", ")
-                        throw ConfigError("unknown option '\(option)' for connector '\(connector)' (known: \(known.isEmpty ? "none" : known))")
+                        throw ConfigError(
+                            "unknown option '\(option)' for connector '\(connector)' (known: \(known.isEmpty ? "none" : known))"
+                        )
                     }
                     return s
                 }
                 var values: [String: OptionValue] = [:]
                 for setting in settings {
-                    guard let eq = setting.firstIndex(of: "=") else { throw ConfigError("--set expects NAME=VALUE, got '\(setting)'") }
+                    guard let eq = setting.firstIndex(of: "=") else {
+                        throw ConfigError("--set expects NAME=VALUE, got '\(setting)'")
+                    }
                     let key = String(setting[..<eq])
                     let s = try spec(key)
                     if s.secret {
                         throw ConfigError(
-                            "option '\(key)' is secret and may not be given on the command line; use the prompt, --stdin or \(optionEnvironmentName(key))")
+                            "option '\(key)' is secret and may not be given on the command line; use the prompt, --stdin or \(optionEnvironmentName(key))"
+                        )
                     }
                     values[key] = try s.parse(String(setting[setting.index(after: eq)...]))
                 }
@@ -67,7 +72,9 @@ struct AccountCommand: ParsableCommand {
                     while let line = readLine(strippingNewline: true) {
                         let trimmed = line.trimmingCharacters(in: .whitespaces)
                         if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-                        guard let eq = line.firstIndex(of: "=") else { throw ConfigError("standard input: expected NAME=VALUE lines") }
+                        guard let eq = line.firstIndex(of: "=") else {
+                            throw ConfigError("standard input: expected NAME=VALUE lines")
+                        }
                         let key = String(line[..<eq]).trimmingCharacters(in: .whitespaces)
                         values[key] = try spec(key).parse(String(line[line.index(after: eq)...]))
                     }
@@ -81,7 +88,9 @@ struct AccountCommand: ParsableCommand {
                 let account = "\(connector):\(name)"
                 let validated = try OptionValidator.validated(values, for: plugin, account: account)
                 if !noCheck {
-                    let session = try Session(plugin: plugin, config: validated, services: HostServices(log: HostServices.stderrLog(upTo: .warn)))
+                    let session = try Session(
+                        plugin: plugin, config: validated,
+                        services: HostServices(log: HostServices.stderrLog(upTo: .warn)))
                     session.close()
                 }
                 try resolver.config.put(Account(connector: connector, name: name, options: values))
@@ -102,7 +111,10 @@ struct AccountCommand: ParsableCommand {
                 let host = PluginHost.standard()
                 if json {
                     for a in config.accounts {
-                        printJSONLine(["connector": a.connector, "name": a.name, "installed": host.plugin(named: a.connector) != nil])
+                        printJSONLine([
+                            "connector": a.connector, "name": a.name,
+                            "installed": host.plugin(named: a.connector) != nil,
+                        ])
                     }
                     return
                 }
@@ -112,7 +124,10 @@ struct AccountCommand: ParsableCommand {
                 }
                 var table = TextTable(header: ["REMOTE", "CONNECTOR"])
                 for a in config.accounts {
-                    table.rows.append(["\(a.connector):\(a.name)", host.plugin(named: a.connector) == nil ? "\(a.connector) (not installed)" : a.connector])
+                    table.rows.append([
+                        "\(a.connector):\(a.name)",
+                        host.plugin(named: a.connector) == nil ? "\(a.connector) (not installed)" : a.connector,
+                    ])
                 }
                 print(table.render())
             }

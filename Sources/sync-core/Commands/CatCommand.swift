@@ -3,7 +3,8 @@ import Foundation
 import SyncCore
 
 struct CatCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cat", abstract: "Write a remote file to standard output.")
+    static let configuration = CommandConfiguration(
+        commandName: "cat", abstract: "Write a remote file to standard output.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -36,7 +37,8 @@ struct CatCommand: ParsableCommand {
                     if w < 0 {
                         if errno == EINTR { continue }
                         if errno == EPIPE { return }
-                        throw ConnectorError(.internal, "writing to standard output: \(String(cString: strerror(errno)))")
+                        throw ConnectorError(
+                            .internal, "writing to standard output: \(String(cString: strerror(errno)))")
                     }
                     done += w
                 }

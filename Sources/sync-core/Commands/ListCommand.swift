@@ -34,13 +34,16 @@ struct ListCommand: ParsableCommand {
                     if let m = entry.mtimeNanoseconds { object["mtime"] = formatTime(m) }
                     if let id = entry.id { object["id"] = id }
                     if !entry.hashes.isEmpty {
-                        object["hashes"] = Dictionary(uniqueKeysWithValues: entry.hashes.map { ($0.key.description, $0.value) })
+                        object["hashes"] = Dictionary(
+                            uniqueKeysWithValues: entry.hashes.map { ($0.key.description, $0.value) })
                     }
                     printJSONLine(object)
                 } else {
                     let size = entry.isDirectory ? "-" : String(entry.size ?? -1)
                     let time = entry.mtimeNanoseconds.map(formatTime) ?? "-"
-                    print("\(size.leftPadded(12))  \(time.padding(toLength: 30, withPad: " ", startingAt: 0))  \(relative)\(entry.isDirectory ? "/" : "")")
+                    print(
+                        "\(size.leftPadded(12))  \(time.padding(toLength: 30, withPad: " ", startingAt: 0))  \(relative)\(entry.isDirectory ? "/" : "")"
+                    )
                 }
             }
             guard root.isDirectory else {
@@ -72,6 +75,7 @@ func formatTime(_ ns: Int64) -> String {
     var t = time_t(seconds)
     var parts = tm()
     gmtime_r(&t, &parts)
-    return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+    return String(
+        format: "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
         parts.tm_hour, parts.tm_min, parts.tm_sec, fraction)
 }

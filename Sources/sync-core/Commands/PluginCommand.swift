@@ -52,33 +52,45 @@ struct PluginCommand: ParsableCommand {
                 let specs = Dictionary(uniqueKeysWithValues: loaded.options.map { ($0.name, $0) })
                 for setting in settings {
                     guard let eq = setting.firstIndex(of: "="), let spec = specs[String(setting[..<eq])] else {
-                        throw ConfigError("--set expects NAME=VALUE with an option of '\(loaded.name)', got '\(setting)'")
+                        throw ConfigError(
+                            "--set expects NAME=VALUE with an option of '\(loaded.name)', got '\(setting)'")
                     }
-                    if spec.secret { throw ConfigError("option '\(spec.name)' is secret; pass it as \(optionEnvironmentName(spec.name))") }
+                    if spec.secret {
+                        throw ConfigError(
+                            "option '\(spec.name)' is secret; pass it as \(optionEnvironmentName(spec.name))")
+                    }
                     options[spec.name] = try spec.parse(String(setting[setting.index(after: eq)...]))
                 }
                 let environment = ProcessInfo.processInfo.environment
                 for spec in loaded.options where options[spec.name] == nil {
-                    if let text = environment[optionEnvironmentName(spec.name)] { options[spec.name] = try spec.parse(text) }
+                    if let text = environment[optionEnvironmentName(spec.name)] {
+                        options[spec.name] = try spec.parse(text)
+                    }
                 }
-                let validated = try OptionValidator.validated(options, for: loaded, account: "\(loaded.name) under test")
-                let session = try Session(plugin: loaded, config: validated, services: HostServices(log: HostServices.stderrLog(upTo: global.verbose ? .debug : .error)))
+                let validated = try OptionValidator.validated(
+                    options, for: loaded, account: "\(loaded.name) under test")
+                let session = try Session(
+                    plugin: loaded, config: validated,
+                    services: HostServices(log: HostServices.stderrLog(upTo: global.verbose ? .debug : .error)))
                 defer { session.close() }
                 let suite = ConformanceSuite(session: session, scratch: ConformanceSuite.scratchName())
                 if listChecks {
-                    suite.checkNames.forEach { print($0) }
+                    for name in suite.checkNames { print(name) }
                     return
                 }
                 let unknown = Set(checks).subtracting(suite.checkNames)
                 guard unknown.isEmpty else {
-                    throw ConfigError("unknown check(s): \(unknown.sorted().joined(separator: ", ")); see --list-checks")
+                    throw ConfigError(
+                        "unknown check(s): \(unknown.sorted().joined(separator: ", ")); see --list-checks")
                 }
                 print("conformance of \(loaded.name) \(loaded.version) (\(loaded.file))")
                 var table = TextTable(header: ["CHECK", "RESULT", "TIME", "DETAIL"])
                 let results = suite.run(only: checks.isEmpty ? nil : Set(checks))
                 for r in results {
                     let outcome = r.failure != nil ? "FAIL" : (r.skipped != nil ? "skip" : "pass")
-                    table.rows.append([r.name, outcome, String(format: "%.2fs", r.seconds), r.failure ?? r.skipped ?? ""])
+                    table.rows.append([
+                        r.name, outcome, String(format: "%.2fs", r.seconds), r.failure ?? r.skipped ?? "",
+                    ])
                 }
                 print(table.render())
                 let failed = results.filter { !$0.passed }.count

@@ -24,7 +24,12 @@ struct PluginsCommand: ParsableCommand {
                     "description": p.summary, "capabilities": p.capabilities.names,
                     "operations": p.optionalOperations, "hashes": p.hashKinds.map(\.description),
                     "mtime_precision_ns": p.mtimePrecisionNanoseconds, "file": p.file,
-                    "options": p.options.map { ["name": $0.name, "type": $0.type.rawValue, "required": $0.required, "secret": $0.secret, "help": $0.help] },
+                    "options": p.options.map {
+                        [
+                            "name": $0.name, "type": $0.type.rawValue, "required": $0.required, "secret": $0.secret,
+                            "help": $0.help,
+                        ]
+                    },
                 ]
             }
             let issues = problems.map { ["file": $0.file, "reason": $0.reason] }
@@ -33,7 +38,8 @@ struct PluginsCommand: ParsableCommand {
         }
         var table = TextTable(header: ["NAME", "VERSION", "ABI", "CAPABILITIES", "HASHES", "FILE"])
         for p in plugins {
-            let caps = (p.capabilities.names + p.optionalOperations.filter { !["move", "copy"].contains($0) }).joined(separator: ",")
+            let caps = (p.capabilities.names + p.optionalOperations.filter { !["move", "copy"].contains($0) }).joined(
+                separator: ",")
             table.rows.append([
                 p.name, p.version, "\(p.abiMajor).\(p.abiMinor)", caps.isEmpty ? "-" : caps,
                 p.hashKinds.isEmpty ? "-" : p.hashKinds.map(\.description).joined(separator: ","), p.file,

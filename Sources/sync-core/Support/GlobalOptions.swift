@@ -3,7 +3,9 @@ import SyncCore
 
 /// Options every command that touches accounts shares.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .customLong("config"), help: "Accounts file (default: $SYNC_CORE_CONFIG or ~/.config/sync-core/config.toml).")
+    @Option(
+        name: .customLong("config"),
+        help: "Accounts file (default: $SYNC_CORE_CONFIG or ~/.config/sync-core/config.toml).")
     var configPath: String?
 
     @Flag(name: .shortAndLong, help: "Log connector messages down to debug level.")
@@ -17,6 +19,7 @@ struct GlobalOptions: ParsableArguments {
 
     func resolver() throws -> RemoteResolver {
         let host = PluginHost.standard()
-        return RemoteResolver(plugins: host, config: try loadConfig(), log: HostServices.stderrLog(upTo: verbose ? .debug : .warn))
+        return RemoteResolver(
+            plugins: host, config: try loadConfig(), log: HostServices.stderrLog(upTo: verbose ? .debug : .warn))
     }
 }

@@ -8,7 +8,8 @@ enum TestSupport {
 
     /// Where `swift build` put the CLI and the plugins: beside the test runner.
     static let binDirectory: String = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return (exe as NSString).deletingLastPathComponent
     }()
 
@@ -17,7 +18,9 @@ enum TestSupport {
     static var fixtures: String { packageRoot + "/Tests/SyncCoreTests/Fixtures" }
 
     static func temporaryDirectory(_ label: String) -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sc-\(label)-\(UUID().uuidString.prefix(8))").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sc-\(label)-\(UUID().uuidString.prefix(8))"
+        ).path
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
@@ -35,7 +38,9 @@ enum TestSupport {
     ) throws -> Output {
         let dir = temporaryDirectory("run")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let outPath = dir + "/out", errPath = dir + "/err", inPath = dir + "/in"
+        let outPath = dir + "/out"
+        let errPath = dir + "/err"
+        let inPath = dir + "/in"
         FileManager.default.createFile(atPath: outPath, contents: nil)
         FileManager.default.createFile(atPath: errPath, contents: nil)
         FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8))
@@ -59,7 +64,9 @@ enum TestSupport {
     }
 
     /// Runs the CLI with a private HOME and config file.
-    static func cli(_ arguments: [String], home: String, environment: [String: String] = [:], stdin: String? = nil) throws -> Output {
+    static func cli(_ arguments: [String], home: String, environment: [String: String] = [:], stdin: String? = nil)
+        throws -> Output
+    {
         var env = environment
         env["HOME"] = home
         env["XDG_CONFIG_HOME"] = home + "/.config"
@@ -68,10 +75,14 @@ enum TestSupport {
 
     /// Compiles C sources into a shared object with the system compiler, as a third party would.
     static func compileSharedObject(
-        sources: [String], output: String, includeDirectories: [String], defines: [String] = [], libraries: [String] = []
+        sources: [String], output: String, includeDirectories: [String], defines: [String] = [],
+        libraries: [String] = []
     ) throws {
         let args =
-            ["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Werror=implicit-function-declaration", "-shared", "-fPIC", "-O1"]
+            [
+                "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Werror=implicit-function-declaration", "-shared",
+                "-fPIC", "-O1",
+            ]
             + includeDirectories.map { "-I" + $0 } + defines.map { "-D" + $0 } + ["-o", output] + sources
             + libraries.map { "-l" + $0 }
         let result = try run("/usr/bin/cc", args)

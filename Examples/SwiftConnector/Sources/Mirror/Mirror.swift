@@ -43,7 +43,8 @@ final class MirrorConnector: Connector, @unchecked Sendable {
         guard let isDir = kind(url) else { throw ConnectorFailure(.notFound, "'\(path)' not found") }
         let attributes = try files.attributesOfItem(atPath: url.path)
         let mtime = (attributes[.modificationDate] as? Date).map { Int64($0.timeIntervalSince1970 * 1e9) }
-        return ConnectorEntry(path: path, isDirectory: isDir, size: (attributes[.size] as? NSNumber)?.int64Value, mtimeNanoseconds: mtime)
+        return ConnectorEntry(
+            path: path, isDirectory: isDir, size: (attributes[.size] as? NSNumber)?.int64Value, mtimeNanoseconds: mtime)
     }
 
     func list(_ dir: String, _ emit: (ConnectorEntry) throws -> Void) throws {
@@ -97,11 +98,14 @@ final class MirrorConnector: Connector, @unchecked Sendable {
         if kind(target) == true { throw ConnectorFailure(.isADirectory, "a folder is in the way of '\(path)'") }
         if kind(target) == false && !options.replace { throw ConnectorFailure(.exists, "'\(path)' already exists") }
         try files.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = target.deletingLastPathComponent().appendingPathComponent(".mirror-partial-\(UUID().uuidString)")
+        let temporary = target.deletingLastPathComponent().appendingPathComponent(
+            ".mirror-partial-\(UUID().uuidString)")
         guard files.createFile(atPath: temporary.path, contents: nil) else {
             throw ConnectorFailure(.permission, "cannot create a file beside '\(path)'")
         }
-        return MirrorWriter(path: path, target: target, temporary: temporary, handle: try FileHandle(forWritingTo: temporary), options: options, connector: self)
+        return MirrorWriter(
+            path: path, target: target, temporary: temporary, handle: try FileHandle(forWritingTo: temporary),
+            options: options, connector: self)
     }
 }
 
@@ -133,8 +137,12 @@ final class MirrorWriter: ConnectorWriter {
     var hasher: MultiHasher
     var open = true
 
-    init(path: String, target: URL, temporary: URL, handle: FileHandle, options: WriteOptions, connector: MirrorConnector) {
-        (self.path, self.target, self.temporary, self.handle, self.options, self.connector) = (path, target, temporary, handle, options, connector)
+    init(
+        path: String, target: URL, temporary: URL, handle: FileHandle, options: WriteOptions, connector: MirrorConnector
+    ) {
+        (self.path, self.target, self.temporary, self.handle, self.options, self.connector) = (
+            path, target, temporary, handle, options, connector
+        )
         hasher = MultiHasher(options.wantHashes.intersection([.sha256]))
     }
 
@@ -154,7 +162,9 @@ final class MirrorWriter: ConnectorWriter {
         }
         try handle.close()
         open = false
-        if connector.kind(target) != nil && !options.replace { throw ConnectorFailure(.exists, "'\(path)' appeared meanwhile") }
+        if connector.kind(target) != nil && !options.replace {
+            throw ConnectorFailure(.exists, "'\(path)' appeared meanwhile")
+        }
         guard rename(temporary.path, target.path) == 0 else { throw ConnectorFailure.posix(errno, "rename", path) }
         var entry = try connector.entry(path, target)
         entry.hashes = hasher.finalize()
