@@ -28,9 +28,11 @@ let package = Package(
             name: "SyncHashes",
             dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "SyncCore", dependencies: ["CSyncConnector", "SyncHashes", "TOMLKit"]),
+        // Swift names for the ABI's codes and bits, shared by the host and ConnectorKit.
+        .target(name: "SyncABI", dependencies: ["CSyncConnector"]),
+        .target(name: "SyncCore", dependencies: ["CSyncConnector", "SyncABI", "SyncHashes", "TOMLKit"]),
         .target(name: "SyncConformance", dependencies: ["SyncCore", "SyncHashes"]),
-        .target(name: "ConnectorKit", dependencies: ["CSyncConnector", "SyncHashes"]),
+        .target(name: "ConnectorKit", dependencies: ["CSyncConnector", "SyncABI", "SyncHashes"]),
         .executableTarget(
             name: "sync-core",
             dependencies: [

@@ -1,3 +1,4 @@
+@_exported import SyncABI
 @_exported import SyncHashes
 
 /// What a connector written in Swift implements. ConnectorKit turns it into the C ABI with

@@ -1,33 +1,16 @@
 import CSyncConnector
 import Foundation
 
-/// An error with an explicit ABI code. Throw it from a connector to control how the host reacts.
-public struct ConnectorFailure: Error, CustomStringConvertible {
-    public enum Code: Int32, Sendable {
-        case notFound = 1
-        case exists, auth, rateLimited, transient, quota, invalidArgument, unsupported,
-            cancelled, corrupt, `internal`, notEmpty, notADirectory, isADirectory, permission
-    }
+/// An error with an explicit ABI code. Throw it from a connector to control how the host reacts
+/// (the same type the host sees as `ConnectorError`).
+public typealias ConnectorFailure = ConnectorError
 
-    public var code: Code
-    public var message: String
-    public var httpStatus: Int
-    public var retryAfterMilliseconds: Int64
-
-    public init(_ code: Code, _ message: String, httpStatus: Int = 0, retryAfterMilliseconds: Int64 = 0) {
-        self.code = code
-        self.message = message
-        self.httpStatus = httpStatus
-        self.retryAfterMilliseconds = retryAfterMilliseconds
-    }
-
-    public var description: String { message }
-
+extension ConnectorError {
     /// Maps an errno from a system call on `path` to the ABI code a host should act on.
     public static func posix(_ err: Int32, _ operation: String, _ path: String) -> ConnectorFailure {
         let text = String(cString: strerror(err))
         let shown = path.isEmpty ? "/" : path
-        let code: Code
+        let code: ErrorCode
         switch err {
         case ENOENT: code = .notFound
         case EEXIST: code = .exists

@@ -1,4 +1,5 @@
 import CSyncConnector
+import SyncABI
 
 /// Identity and abilities of a connector, turned into the C descriptor once per process.
 public struct ConnectorInfo: Sendable {
@@ -45,43 +46,8 @@ public struct ConnectorInfo: Sendable {
         }
     }
 
-    public struct Capabilities: OptionSet, Sendable {
-        public let rawValue: UInt64
-        public init(rawValue: UInt64) { self.rawValue = rawValue }
-        public static let rangedRead = Capabilities(rawValue: SC_CAP_RANGED_READ)
-        public static let setMtime = Capabilities(rawValue: SC_CAP_SET_MTIME)
-        public static let unknownSize = Capabilities(rawValue: SC_CAP_UNKNOWN_SIZE)
-        public static let resumableUpload = Capabilities(rawValue: SC_CAP_RESUMABLE_UPLOAD)
-        public static let atomicWrite = Capabilities(rawValue: SC_CAP_ATOMIC_WRITE)
-        public static let emptyDirectories = Capabilities(rawValue: SC_CAP_EMPTY_DIRS)
-        public static let serverMove = Capabilities(rawValue: SC_CAP_SERVER_MOVE)
-        public static let serverCopy = Capabilities(rawValue: SC_CAP_SERVER_COPY)
-        public static let ids = Capabilities(rawValue: SC_CAP_IDS)
-        public static let hashOnDemand = Capabilities(rawValue: SC_CAP_HASH_ON_DEMAND)
-    }
-
-    public struct NameRules: Sendable {
-        public var forbiddenCharacters: String
-        public var maxNameBytes: Int
-        public var maxPathBytes: Int
-        public var caseInsensitive: Bool
-        public var duplicatesAllowed: Bool
-
-        public init(
-            forbiddenCharacters: String = "", maxNameBytes: Int = 0, maxPathBytes: Int = 0,
-            caseInsensitive: Bool = false, duplicatesAllowed: Bool = false
-        ) {
-            self.forbiddenCharacters = forbiddenCharacters
-            self.maxNameBytes = maxNameBytes
-            self.maxPathBytes = maxPathBytes
-            self.caseInsensitive = caseInsensitive
-            self.duplicatesAllowed = duplicatesAllowed
-        }
-
-        var flags: UInt32 {
-            (caseInsensitive ? SC_NAME_CASE_INSENSITIVE : 0) | (duplicatesAllowed ? SC_NAME_DUPLICATES_ALLOWED : 0)
-        }
-    }
+    public typealias Capabilities = SyncABI.Capabilities
+    public typealias NameRules = SyncABI.NameRules
 
     public var name: String
     public var version: String

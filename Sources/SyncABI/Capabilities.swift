@@ -16,7 +16,7 @@ public struct Capabilities: OptionSet, Sendable, CustomStringConvertible {
     public static let ids = Capabilities(rawValue: SC_CAP_IDS)
     public static let hashOnDemand = Capabilities(rawValue: SC_CAP_HASH_ON_DEMAND)
 
-    static let names: [(Capabilities, String)] = [
+    public static let names: [(Capabilities, String)] = [
         (.rangedRead, "ranged-read"), (.setMtime, "set-mtime"), (.unknownSize, "unknown-size"),
         (.resumableUpload, "resumable-upload"), (.atomicWrite, "atomic-write"),
         (.emptyDirectories, "empty-dirs"), (.serverMove, "server-move"), (.serverCopy, "server-copy"),
@@ -33,6 +33,24 @@ public struct NameRules: Sendable {
     public var maxNameBytes: Int
     public var maxPathBytes: Int
     public var flags: UInt32
+
+    public init(forbiddenCharacters: String = "", maxNameBytes: Int = 0, maxPathBytes: Int = 0, flags: UInt32 = 0) {
+        self.forbiddenCharacters = forbiddenCharacters
+        self.maxNameBytes = maxNameBytes
+        self.maxPathBytes = maxPathBytes
+        self.flags = flags
+    }
+
+    /// Rules built from the common flags.
+    public init(
+        forbiddenCharacters: String = "", maxNameBytes: Int = 0, maxPathBytes: Int = 0, caseInsensitive: Bool = false,
+        duplicatesAllowed: Bool = false
+    ) {
+        self.init(
+            forbiddenCharacters: forbiddenCharacters, maxNameBytes: maxNameBytes, maxPathBytes: maxPathBytes,
+            flags: (caseInsensitive ? SC_NAME_CASE_INSENSITIVE : 0)
+                | (duplicatesAllowed ? SC_NAME_DUPLICATES_ALLOWED : 0))
+    }
 
     public var caseInsensitive: Bool { flags & SC_NAME_CASE_INSENSITIVE != 0 }
     public var duplicatesAllowed: Bool { flags & SC_NAME_DUPLICATES_ALLOWED != 0 }

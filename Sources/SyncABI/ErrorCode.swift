@@ -62,39 +62,3 @@ public enum ErrorCode: Int32, Sendable, CustomStringConvertible {
         }
     }
 }
-
-/// A failed connector call, as the connector described it.
-public struct ConnectorError: Error, Sendable, CustomStringConvertible {
-    public var code: ErrorCode
-    public var httpStatus: Int
-    public var retryAfterMilliseconds: Int64
-    public var message: String
-
-    public init(_ code: ErrorCode, _ message: String, httpStatus: Int = 0, retryAfterMilliseconds: Int64 = 0) {
-        self.code = code
-        self.message = message
-        self.httpStatus = httpStatus
-        self.retryAfterMilliseconds = retryAfterMilliseconds
-    }
-
-    init(abi code: sc_code, _ error: inout sc_error) {
-        let text = withUnsafeBytes(of: &error.message) { raw -> String in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            let end = bytes.firstIndex(of: 0) ?? bytes.count
-            return String(decoding: bytes[..<end], as: UTF8.self)
-        }
-        self.init(
-            ErrorCode(abi: code),
-            text.isEmpty ? ErrorCode(abi: code).description : text,
-            httpStatus: Int(error.http_status),
-            retryAfterMilliseconds: error.retry_after_ms
-        )
-    }
-
-    public var description: String {
-        var line = message
-        if !message.lowercased().contains(code.description) { line += " (\(code.description))" }
-        if httpStatus != 0 { line += " [HTTP \(httpStatus)]" }
-        return line
-    }
-}
