@@ -103,6 +103,22 @@ import Testing
         #expect(badType.status == 2 && badType.stderr.contains("option 'retries' expects an integer"))
     }
 
+    @Test func secretPromptOnATerminalDoesNotEcho() throws {
+        let dir = TestSupport.temporaryDirectory("secret-tty")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TestSupport.compileSharedObject(
+            sources: [TestSupport.fixtures + "/secret_connector.c"], output: dir + "/libsecret.so",
+            includeDirectories: [TestSupport.headerDirectory])
+        // script(1) gives the CLI a real pseudo-terminal; the typed secret must not come back out.
+        let out = try TestSupport.run(
+            "/bin/sh", ["-c", "(sleep 1; printf 'hunter2\\n') | script -qfec \"$0 account add vault v\" /dev/null", TestSupport.cli],
+            environment: ["HOME": home, "XDG_CONFIG_HOME": home + "/.config", "SYNC_CORE_PLUGIN_PATH": dir])
+        #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
+        #expect(out.stdout.contains("token (API token): "), "\(out.stdout)")
+        #expect(!out.stdout.contains("hunter2") && !out.stderr.contains("hunter2"))
+        #expect(try String(contentsOfFile: config, encoding: .utf8).contains("token = \"hunter2\""))
+    }
+
     @Test func badInputGetsOneLineAndANonZeroExit() throws {
         try FileManager.default.createDirectory(atPath: home + "/.config/sync-core", withIntermediateDirectories: true)
         let cases: [([String], Int32, String)] = [
