@@ -12,7 +12,8 @@ struct SyncCoreCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            PluginsCommand.self, PluginCommand.self, ListCommand.self, CatCommand.self, AccountCommand.self,
+            CopyCommand.self, SyncCommand.self, CheckCommand.self, PluginsCommand.self, PluginCommand.self,
+            ListCommand.self, CatCommand.self, AccountCommand.self,
         ]
     )
 }

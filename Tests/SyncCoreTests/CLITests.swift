@@ -111,7 +111,11 @@ import Testing
             includeDirectories: [TestSupport.headerDirectory])
         // script(1) gives the CLI a real pseudo-terminal; the typed secret must not come back out.
         let out = try TestSupport.run(
-            "/bin/sh", ["-c", "(sleep 1; printf 'hunter2\\n') | script -qfec \"$0 account add vault v\" /dev/null", TestSupport.cli],
+            "/bin/sh",
+            [
+                "-c", "(sleep 1; printf 'hunter2\\n') | script -qfec \"$0 account add vault v\" /dev/null",
+                TestSupport.cli,
+            ],
             environment: ["HOME": home, "XDG_CONFIG_HOME": home + "/.config", "SYNC_CORE_PLUGIN_PATH": dir])
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         #expect(out.stdout.contains("token (API token): "), "\(out.stdout)")

@@ -13,6 +13,9 @@ public struct Entry: Sendable, Equatable {
     public var mtimeNanoseconds: Int64?
     public var id: String?
     public var hashes: [HashKind: String]
+    /// False when the connector reported a path that is not valid UTF-8 (`path` then holds a
+    /// repaired copy that names nothing): such an entry is refused, never copied.
+    public var pathIsValidUTF8 = true
 
     public init(
         path: String, kind: Kind, size: Int64?, mtimeNanoseconds: Int64? = nil, id: String? = nil,
@@ -36,7 +39,16 @@ public struct Entry: Sendable, Equatable {
 
     init(abi raw: UnsafePointer<sc_entry>) {
         let e = raw.pointee
-        path = e.path.map { String(cString: $0) } ?? ""
+        if let raw = e.path {
+            if let valid = String(validatingCString: raw) {
+                path = valid
+            } else {
+                path = String(cString: raw)
+                pathIsValidUTF8 = false
+            }
+        } else {
+            path = ""
+        }
         kind = e.kind == SC_ENTRY_DIR ? .directory : .file
         size = e.size >= 0 ? e.size : nil
         mtimeNanoseconds = e.mtime_ns == Int64.min ? nil : e.mtime_ns

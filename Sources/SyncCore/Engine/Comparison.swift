@@ -1,0 +1,39 @@
+import SyncHashes
+
+/// Whether two files hold the same content, judged from what their stores report.
+enum Comparison {
+    enum Verdict: Equatable {
+        case same
+        case differs(String)
+    }
+
+    /// Same size and a shared hash that matches; without a shared hash, same size and an mtime
+    /// equal within the coarser of the two stores' precisions.
+    static func compare(_ source: Entry, _ destination: Entry, mtimePrecision: Int64) -> Verdict {
+        if let a = source.size, let b = destination.size, a != b {
+            return .differs("size \(a) ≠ \(b)")
+        }
+        for kind in source.hashes.keys.sorted() {
+            if let theirs = destination.hashes[kind], let ours = source.hashes[kind] {
+                return ours == theirs ? .same : .differs("\(kind) \(ours) ≠ \(theirs)")
+            }
+        }
+        guard let a = source.mtimeNanoseconds, let b = destination.mtimeNanoseconds, mtimePrecision > 0 else {
+            return .differs("no shared hash or modification time to compare")
+        }
+        return abs(a - b) < mtimePrecision ? .same : .differs("modification time differs")
+    }
+
+    /// Hash kinds to compute while streaming, to check against what the destination reports after
+    /// finish. One kind is enough to catch corruption; the fastest one the destination declares
+    /// (preferring one the source also reports, so its listing hash is checked too).
+    static func verificationKinds(source: Plugin, destination: Plugin) -> [HashKind] {
+        let computable = destination.hashKinds.filter(MultiHasher.canCompute)
+        let preference: [HashKind] = [.crc32, .sha1, .md5, .sha256]
+        let shared = computable.filter { source.hashKinds.contains($0) }
+        for pool in [shared, computable] {
+            if let kind = preference.first(where: pool.contains) { return [kind] }
+        }
+        return []
+    }
+}

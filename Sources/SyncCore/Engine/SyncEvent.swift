@@ -1,0 +1,37 @@
+/// What happened to one path during a run, in the order it happened (one JSON line each with --json).
+public enum SyncEvent: Sendable {
+    case copied(path: String, bytes: Int64, replaced: Bool)
+    case skipped(path: String)
+    case createdFolder(path: String)
+    case deleted(path: String)
+    /// A copy whose verification failed, deleted and sent again.
+    case corruptionRetried(path: String, times: Int)
+    case failed(path: String, reason: String)
+    /// check: the two sides differ at this path.
+    case differs(path: String, reason: String)
+    /// Deletions a sync did not make, and why.
+    case deletionsSkipped(count: Int, reason: String)
+    /// dry run: what would have been done.
+    case wouldCopy(path: String, bytes: Int64?)
+    case wouldDelete(path: String)
+    case wouldCreateFolder(path: String)
+}
+
+/// Totals of a run; `failures` lists every path that failed and why. In a dry run the counts are
+/// what would have been done.
+public struct SyncSummary: Sendable {
+    public var copied = 0
+    public var copiedBytes: Int64 = 0
+    public var skipped = 0
+    public var createdFolders = 0
+    public var deleted = 0
+    public var corruptionsRetried = 0
+    public var failed = 0
+    public var differences = 0
+    public var deletionsSkipped = 0
+    public var failures: [(path: String, reason: String)] = []
+    public var seconds = 0.0
+
+    /// True when everything asked for was done (and, for check, the trees are the same).
+    public var succeeded: Bool { failed == 0 && differences == 0 && deletionsSkipped == 0 }
+}

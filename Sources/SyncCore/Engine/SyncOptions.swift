@@ -1,0 +1,49 @@
+/// What a run does and how hard it tries.
+public struct SyncOptions: Sendable {
+    public enum Mode: String, Sendable {
+        /// Send new and changed files; never delete.
+        case copy
+        /// Make the destination mirror the source, deleting extras after every copy succeeded.
+        case sync
+        /// Compare the trees; change nothing.
+        case check
+    }
+
+    public var mode: Mode
+    /// Files transferred at once (the run's width).
+    public var transfers = 4
+    public var dryRun = false
+    /// A sync that would delete more than this deletes nothing.
+    public var maxDelete: Int?
+    /// Let a sync empty the destination when the source is empty.
+    public var allowEmptySource = false
+    public var retry = RetryPolicy()
+
+    public init(mode: Mode) { self.mode = mode }
+}
+
+/// How failed operations are retried; driven by the ABI error code alone.
+public struct RetryPolicy: Sendable {
+    /// Attempts per operation, the first included.
+    public var attempts = 5
+    /// First backoff for TRANSIENT/CORRUPT; doubles per attempt, with jitter.
+    public var baseDelay = 0.5
+    public var maxDelay = 30.0
+    /// Longest server-requested wait honoured for RATE_LIMITED.
+    public var maxRetryAfter = 300.0
+
+    public init() {}
+
+    public static func isRetryable(_ code: ErrorCode) -> Bool {
+        code == .transient || code == .rateLimited || code == .corrupt
+    }
+
+    /// Seconds to wait before attempt `attempt + 1` (attempt counts from 1).
+    public func delay(after error: ConnectorError, attempt: Int) -> Double {
+        if error.code == .rateLimited, error.retryAfterMilliseconds > 0 {
+            return min(Double(error.retryAfterMilliseconds) / 1000, maxRetryAfter)
+        }
+        let exponential = min(baseDelay * Double(1 << min(attempt - 1, 20)), maxDelay)
+        return exponential * Double.random(in: 0.5...1.0)  // jitter: spread retries of parallel workers
+    }
+}

@@ -1,0 +1,295 @@
+import Foundation
+import SyncHashes
+
+/// One copy, sync or check between two folders of two sessions.
+///
+/// The march lists folder by folder on the calling thread; file copies (and check's content
+/// comparisons) run on a pool of engine-owned threads, `options.transfers` wide. A failed file never
+/// stops the run. Sync deletes extras only after every copy succeeded, never when a source folder
+/// could not be listed, never when the source is empty (unless allowed), and never beyond maxDelete;
+/// each deletion it does not make is reported.
+public final class SyncRun: @unchecked Sendable {
+    let source: Session
+    let sourceRoot: String
+    let destination: Session
+    let destinationRoot: String
+    let options: SyncOptions
+    private let emit: @Sendable (SyncEvent) -> Void
+    private let lock = NSLock()
+    private var summary = SyncSummary()
+
+    public init(
+        source: Session, sourcePath: String, destination: Session, destinationPath: String, options: SyncOptions,
+        events: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+    ) {
+        self.source = source
+        self.sourceRoot = sourcePath
+        self.destination = destination
+        self.destinationRoot = destinationPath
+        self.options = options
+        self.emit = events
+    }
+
+    private func record(_ event: SyncEvent, _ update: (inout SyncSummary) -> Void = { _ in }) {
+        lock.lock()
+        update(&summary)
+        lock.unlock()
+        emit(event)
+    }
+
+    private func fail(_ path: String, _ reason: String) {
+        record(.failed(path: path, reason: reason)) {
+            $0.failed += 1
+            $0.failures.append((path, reason))
+        }
+    }
+
+    /// Runs to the end. Throws only when the run cannot start (a root that is missing or not a
+    /// folder); everything else is in the summary.
+    public func run() throws -> SyncSummary {
+        let started = Date()
+        let sourceTop = try source.stat(sourceRoot)
+        guard sourceTop.isDirectory else {
+            throw ConnectorError(
+                .notADirectory, "source '\(sourceRoot.isEmpty ? "/" : sourceRoot)' is a file, not a folder")
+        }
+        var destinationExists = false
+        if let top = try destination.statIfExists(destinationRoot) {
+            guard top.isDirectory else {
+                throw ConnectorError(.notADirectory, "destination '\(destinationRoot)' is a file, not a folder")
+            }
+            destinationExists = true
+        } else if options.mode != .check && !options.dryRun {
+            try destination.mkdir(destinationRoot)
+            destinationExists = true
+        }
+
+        let copier = FileCopier(
+            source: source, destination: destination,
+            verifyKinds: Comparison.verificationKinds(source: source.plugin, destination: destination.plugin),
+            keepMtime: destination.plugin.capabilities.contains(.setMtime), retry: options.retry)
+        let pool = WorkerPool(width: options.transfers, name: "sync-core transfer")
+        var sourceListingFailed = false
+        var sourceHasEntries = false
+        var deleteFiles: [String] = []
+        var deleteFolders: [String] = []
+        let march = TreeMarch(
+            source: source, sourceRoot: sourceRoot, destination: destination, destinationRoot: destinationRoot,
+            visitDestinationOnly: options.mode != .copy)
+        try march.run(
+            destinationExists: destinationExists,
+            visit: { pair in
+                if pair.source != nil { sourceHasEntries = true }
+                visit(pair, copier: copier, pool: pool, deleteFiles: &deleteFiles, deleteFolders: &deleteFolders)
+            },
+            failed: { failure in
+                if failure.side == .source { sourceListingFailed = true }
+                fail(
+                    failure.relative.isEmpty ? "/" : failure.relative,
+                    "cannot list the \(failure.side.rawValue) folder: \(failure.error)")
+            })
+        pool.finish()
+
+        if options.mode == .sync {
+            deleteExtras(
+                files: deleteFiles, folders: deleteFolders, sourceListingFailed: sourceListingFailed,
+                sourceEmpty: !sourceHasEntries)
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    // MARK: Decisions
+
+    private func visit(
+        _ pair: TreeMarch.Pair, copier: FileCopier, pool: WorkerPool, deleteFiles: inout [String],
+        deleteFolders: inout [String]
+    ) {
+        let path = pair.relative
+        if let refusal = NameCheck.refusal((pair.source ?? pair.destination)!) {
+            fail(path, refusal)
+            return
+        }
+        switch (pair.source, pair.destination) {
+        case (let s?, nil):
+            if options.mode == .check {
+                record(.differs(path: path, reason: "only in the source")) { $0.differences += 1 }
+            } else if s.isDirectory {
+                createFolder(path)
+            } else {
+                transfer(s, path, replace: false, copier: copier, pool: pool)
+            }
+        case (nil, let d?):
+            if options.mode == .check {
+                record(.differs(path: path, reason: "only in the destination")) { $0.differences += 1 }
+            } else if options.mode == .sync {
+                if d.isDirectory { deleteFolders.append(path) } else { deleteFiles.append(path) }
+            }
+        case (let s?, let d?):
+            if s.isDirectory != d.isDirectory {
+                let what = s.isDirectory ? "a folder in the source but a file" : "a file in the source but a folder"
+                if options.mode == .check {
+                    record(.differs(path: path, reason: "\(what) in the destination")) { $0.differences += 1 }
+                } else {
+                    fail(path, "\(what) in the destination; left as it is")
+                }
+                return
+            }
+            if s.isDirectory { return }
+            if options.mode == .check {
+                pool.submit { self.checkContent(s, d, path) }
+                return
+            }
+            switch compareListed(s, d) {
+            case .same:
+                record(.skipped(path: path)) { $0.skipped += 1 }
+            case .differs:
+                transfer(s, path, replace: true, copier: copier, pool: pool)
+            }
+        case (nil, nil):
+            return
+        }
+    }
+
+    private func createFolder(_ path: String) {
+        if options.dryRun {
+            record(.wouldCreateFolder(path: path)) { $0.createdFolders += 1 }
+            return
+        }
+        do {
+            try destination.mkdir(join(destinationRoot, path))
+            record(.createdFolder(path: path)) { $0.createdFolders += 1 }
+        } catch {
+            fail(path, "cannot create the folder: \(error)")
+        }
+    }
+
+    private func transfer(_ entry: Entry, _ path: String, replace: Bool, copier: FileCopier, pool: WorkerPool) {
+        if options.dryRun {
+            record(.wouldCopy(path: path, bytes: entry.size)) {
+                $0.copied += 1
+                $0.copiedBytes += entry.size ?? 0
+            }
+            return
+        }
+        let from = join(sourceRoot, path)
+        let to = join(destinationRoot, path)
+        pool.submit {
+            do {
+                let copied = try copier.copy(entry, from: from, to: to, replace: replace)
+                if copied.corruptionsRetried > 0 {
+                    self.record(.corruptionRetried(path: path, times: copied.corruptionsRetried)) {
+                        $0.corruptionsRetried += copied.corruptionsRetried
+                    }
+                }
+                self.record(.copied(path: path, bytes: copied.bytes, replaced: replace)) {
+                    $0.copied += 1
+                    $0.copiedBytes += copied.bytes
+                }
+            } catch {
+                self.fail(path, "\(error)")
+            }
+        }
+    }
+
+    /// Size, then a hash the listings share, else size and modification time.
+    private func compareListed(_ s: Entry, _ d: Entry) -> Comparison.Verdict {
+        let a = source.plugin.mtimePrecisionNanoseconds
+        let b = destination.plugin.mtimePrecisionNanoseconds
+        return Comparison.compare(s, d, mtimePrecision: a > 0 && b > 0 ? max(a, b) : 0)
+    }
+
+    /// check: the content decides wherever a hash kind is common to both stores (computed on demand
+    /// where the listing lacks it, reading the file); otherwise what the listings say.
+    private func checkContent(_ s: Entry, _ d: Entry, _ path: String) {
+        let common = source.plugin.hashKinds.filter { destination.plugin.hashKinds.contains($0) }
+        let listed = common.first { s.hashes[$0] != nil && d.hashes[$0] != nil }
+        let onDemand =
+            source.hasHash && destination.hasHash
+            ? [HashKind.crc32, .sha1, .md5, .sha256].first(where: common.contains) : nil
+        var verdict = Comparison.Verdict.same
+        if let a = s.size, let b = d.size, a != b {
+            verdict = .differs("size \(a) ≠ \(b)")
+        } else if let kind = listed ?? onDemand {
+            do {
+                let ours = try s.hashes[kind] ?? source.hash(join(sourceRoot, path), kind: kind)
+                let theirs = try d.hashes[kind] ?? destination.hash(join(destinationRoot, path), kind: kind)
+                if ours != theirs { verdict = .differs("\(kind) \(ours) ≠ \(theirs)") }
+            } catch {
+                fail(path, "cannot compare contents: \(error)")
+                return
+            }
+        } else {
+            verdict = compareListed(s, d)
+        }
+        switch verdict {
+        case .same: record(.skipped(path: path)) { $0.skipped += 1 }
+        case .differs(let reason): record(.differs(path: path, reason: reason)) { $0.differences += 1 }
+        }
+    }
+
+    // MARK: Deletions
+
+    private func deleteExtras(files: [String], folders: [String], sourceListingFailed: Bool, sourceEmpty: Bool) {
+        let total = files.count + folders.count
+        guard total > 0 else { return }
+        lock.lock()
+        let copiesFailed = summary.failed > 0
+        lock.unlock()
+        var reason: String?
+        if sourceListingFailed {
+            reason = "part of the source could not be listed"
+        } else if copiesFailed {
+            reason = "some files failed; deletions happen only after every copy succeeded"
+        } else if sourceEmpty && !options.allowEmptySource {
+            reason = "the source is empty (use --allow-empty-source to empty the destination)"
+        } else if let max = options.maxDelete, total > max {
+            reason = "\(total) deletions exceed --max-delete \(max)"
+        }
+        if let reason {
+            record(.deletionsSkipped(count: total, reason: reason)) { $0.deletionsSkipped += total }
+            return
+        }
+        for file in files {
+            if options.dryRun {
+                record(.wouldDelete(path: file)) { $0.deleted += 1 }
+                continue
+            }
+            do {
+                try destination.remove(join(destinationRoot, file))
+                record(.deleted(path: file)) { $0.deleted += 1 }
+            } catch {
+                fail(file, "cannot delete: \(error)")
+            }
+        }
+        // Deepest first, so each folder is empty when its turn comes.
+        for folder in folders.sorted(by: { $0.split(separator: "/").count > $1.split(separator: "/").count }) {
+            if options.dryRun {
+                record(.wouldDelete(path: folder + "/")) { $0.deleted += 1 }
+                continue
+            }
+            do {
+                try destination.rmdir(join(destinationRoot, folder))
+                record(.deleted(path: folder + "/")) { $0.deleted += 1 }
+            } catch {
+                fail(folder, "cannot delete the folder: \(error)")
+            }
+        }
+    }
+}
+
+/// Names that must never be written: they could escape the tree or cannot be represented.
+enum NameCheck {
+    static func refusal(_ entry: Entry) -> String? {
+        if !entry.pathIsValidUTF8 { return "refusing a name that is not valid UTF-8" }
+        let name = String(entry.name)
+        if name.isEmpty || name == "." || name == ".." {
+            return "refusing the name '\(name)': it could escape the tree"
+        }
+        if name.contains("/") { return "refusing a name that contains '/'" }
+        if name.utf8.contains(0) { return "refusing a name that contains a NUL byte" }
+        return nil
+    }
+}

@@ -1,0 +1,192 @@
+import ArgumentParser
+import Foundation
+import SyncCore
+
+/// Flags shared by copy, sync and check.
+struct TransferOptions: ParsableArguments {
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Source: CONNECTOR:ACCOUNT[/path], local:/path or a local path.")
+    var source: String
+
+    @Argument(help: "Destination, in the same forms.")
+    var destination: String
+
+    @Option(help: "Files transferred at once.")
+    var transfers = 4
+
+    @Option(help: "Attempts per file for temporary failures, rate limits and failed verification.")
+    var retries = 5
+
+    @Flag(name: .customLong("dry-run"), help: "Report what would be done; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "One JSON object per event on standard output, then one for the summary.")
+    var json = false
+
+    func run(_ mode: SyncOptions.Mode, configure: (inout SyncOptions) -> Void = { _ in }) throws {
+        try reportingErrors {
+            guard transfers >= 1 && transfers <= 256 else { throw ConfigError("--transfers must be between 1 and 256") }
+            guard retries >= 1 else { throw ConfigError("--retries must be at least 1") }
+            let resolver = try global.resolver()
+            let sourceSpec = try RemoteSpec.parse(source)
+            let destinationSpec = try RemoteSpec.parse(destination)
+            let sourceSession = try resolver.open(sourceSpec)
+            defer { sourceSession.close() }
+            let destinationSession = try resolver.open(destinationSpec)
+            defer { destinationSession.close() }
+            var options = SyncOptions(mode: mode)
+            options.transfers = transfers
+            options.dryRun = dryRun
+            options.retry.attempts = retries
+            configure(&options)
+            let json = self.json
+            let verbose = global.verbose
+            let run = SyncRun(
+                source: sourceSession, sourcePath: sourceSpec.path, destination: destinationSession,
+                destinationPath: destinationSpec.path, options: options,
+                events: { event in EventPrinter.print(event, json: json, verbose: verbose) })
+            let summary = try run.run()
+            SummaryPrinter.print(summary, mode: mode, dryRun: dryRun, json: json)
+            if !summary.succeeded { throw ExitCode(1) }
+        }
+    }
+}
+
+struct CopyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy", abstract: "Copy new and changed files from source to destination; delete nothing.",
+        discussion: "Exit codes: 0 everything copied; 1 some files failed (listed in the summary); 2 bad input.")
+    @OptionGroup var transfer: TransferOptions
+    func run() throws { try transfer.run(.copy) }
+}
+
+struct SyncCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Make the destination mirror the source, deleting what the source lacks.",
+        discussion: """
+            Deletions happen only after every copy succeeded; never when part of the source could not be \
+            listed, never when the source is empty (unless --allow-empty-source), and never beyond \
+            --max-delete. Deletions not made are reported and make the exit code 1.
+            """)
+    @OptionGroup var transfer: TransferOptions
+    @Option(name: .customLong("max-delete"), help: "Delete nothing if more than this many deletions would be needed.")
+    var maxDelete: Int?
+    @Flag(name: .customLong("allow-empty-source"), help: "Let an empty source empty the destination.")
+    var allowEmptySource = false
+
+    func run() throws {
+        if let maxDelete, maxDelete < 0 { throw ValidationError("--max-delete must not be negative") }
+        try transfer.run(.sync) {
+            $0.maxDelete = maxDelete
+            $0.allowEmptySource = allowEmptySource
+        }
+    }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Compare two trees without copying; list every difference.",
+        discussion: """
+            Files match when a hash both stores report (or can compute) agrees, otherwise when size and \
+            modification time agree. Exit code 1 when anything differs.
+            """)
+    @OptionGroup var transfer: TransferOptions
+    func run() throws { try transfer.run(.check) }
+}
+
+enum EventPrinter {
+    static let lock = NSLock()
+
+    static func print(_ event: SyncEvent, json: Bool, verbose: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        if json {
+            printJSONLine(object(event))
+            return
+        }
+        switch event {
+        case .failed(let path, let reason):
+            printError("\(path): \(reason)")
+        case .differs(let path, let reason):
+            Swift.print("differs: \(path): \(reason)")
+        case .deletionsSkipped(let count, let reason):
+            printWarning("not deleting \(count) extra \(count == 1 ? "entry" : "entries"): \(reason)")
+        case .corruptionRetried(let path, let times):
+            printWarning(
+                "\(path): verification failed \(times) time\(times == 1 ? "" : "s"); the bad copy was deleted and sent again"
+            )
+        case .wouldCopy(let path, let bytes):
+            Swift.print("would copy: \(path)\(bytes.map { " (\(humanBytes($0)))" } ?? "")")
+        case .wouldDelete(let path):
+            Swift.print("would delete: \(path)")
+        case .wouldCreateFolder(let path):
+            Swift.print("would create folder: \(path)/")
+        case .copied(let path, let bytes, let replaced) where verbose:
+            Swift.print("\(replaced ? "updated" : "copied"): \(path) (\(humanBytes(bytes)))")
+        case .deleted(let path) where verbose:
+            Swift.print("deleted: \(path)")
+        case .createdFolder(let path) where verbose:
+            Swift.print("created folder: \(path)/")
+        default:
+            break
+        }
+    }
+
+    static func object(_ event: SyncEvent) -> [String: Any] {
+        switch event {
+        case .copied(let path, let bytes, let replaced):
+            return ["event": replaced ? "updated" : "copied", "path": path, "bytes": bytes]
+        case .skipped(let path): return ["event": "skipped", "path": path]
+        case .createdFolder(let path): return ["event": "created_folder", "path": path]
+        case .deleted(let path): return ["event": "deleted", "path": path]
+        case .corruptionRetried(let path, let times):
+            return ["event": "corruption_retried", "path": path, "times": times]
+        case .failed(let path, let reason): return ["event": "failed", "path": path, "reason": reason]
+        case .differs(let path, let reason): return ["event": "differs", "path": path, "reason": reason]
+        case .deletionsSkipped(let count, let reason):
+            return ["event": "deletions_skipped", "count": count, "reason": reason]
+        case .wouldCopy(let path, let bytes): return ["event": "would_copy", "path": path, "bytes": bytes ?? -1]
+        case .wouldDelete(let path): return ["event": "would_delete", "path": path]
+        case .wouldCreateFolder(let path): return ["event": "would_create_folder", "path": path]
+        }
+    }
+}
+
+enum SummaryPrinter {
+    static func print(_ s: SyncSummary, mode: SyncOptions.Mode, dryRun: Bool, json: Bool) {
+        let rate = s.seconds > 0 ? Double(s.copiedBytes) / s.seconds : 0
+        if json {
+            printJSONLine([
+                "event": "summary", "mode": mode.rawValue, "dry_run": dryRun, "copied": s.copied,
+                "bytes": s.copiedBytes,
+                "skipped": s.skipped, "created_folders": s.createdFolders, "deleted": s.deleted, "failed": s.failed,
+                "differences": s.differences, "deletions_skipped": s.deletionsSkipped,
+                "corruptions_retried": s.corruptionsRetried, "seconds": s.seconds, "ok": s.succeeded,
+            ])
+            return
+        }
+        var parts: [String] = []
+        if mode == .check {
+            parts = ["\(s.skipped) matching", "\(s.differences) different"]
+        } else {
+            let (copied, created, deleted) =
+                dryRun ? ("would copy", "would create", "would delete") : ("copied", "created", "deleted")
+            parts = ["\(copied) \(s.copied) file\(s.copied == 1 ? "" : "s") (\(humanBytes(s.copiedBytes)))"]
+            if s.createdFolders > 0 {
+                parts.append("\(created) \(s.createdFolders) folder\(s.createdFolders == 1 ? "" : "s")")
+            }
+            parts.append("skipped \(s.skipped) unchanged")
+            if mode == .sync { parts.append("\(deleted) \(s.deleted)") }
+            if s.deletionsSkipped > 0 { parts.append("\(s.deletionsSkipped) deletions not made") }
+            if s.corruptionsRetried > 0 { parts.append("\(s.corruptionsRetried) bad copies re-sent") }
+        }
+        parts.append("failed \(s.failed)")
+        let timing =
+            String(format: "in %.2f s", s.seconds) + (s.copiedBytes > 0 ? " (\(humanBytes(Int64(rate)))/s)" : "")
+        FileHandle.standardError.write(Data("\(parts.joined(separator: ", ")) \(timing)\n".utf8))
+        for failure in s.failures {
+            FileHandle.standardError.write(Data("  failed: \(failure.path): \(failure.reason)\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import Testing
+
+/// The engine end to end through the CLI, on local folders and the C connectors.
+@Suite struct EngineTests {
+    let home = TestSupport.temporaryDirectory("home")
+    let work = TestSupport.temporaryDirectory("engine")
+    var src: String { work + "/src" }
+    var dst: String { work + "/dst" }
+
+    init() throws {
+        let fm = FileManager.default
+        for dir in ["Series/Show/Season 1", "Series/Show/Season 2", "Empty folder", "Unicode ✓"] {
+            try fm.createDirectory(atPath: src + "/" + dir, withIntermediateDirectories: true)
+        }
+        try write("Series/Show/Season 1/E01.mkv", bytes: 3 << 20, seed: 1)
+        try write("Series/Show/Season 1/E01.en.srt", bytes: 1000, seed: 2)
+        try write("Series/Show/Season 2/E01.mkv", bytes: 200_000, seed: 3)
+        try write("empty.txt", bytes: 0, seed: 4)
+        try write("Unicode ✓/caf\u{E9}.txt", bytes: 10, seed: 5)  // NFC
+        try write("Unicode ✓/cafe\u{301}.txt", bytes: 11, seed: 6)  // NFD: a different file
+        try write("Unicode ✓/emoji 🎬.txt", bytes: 12, seed: 7)
+    }
+
+    func write(_ relative: String, bytes: Int, seed: UInt64, root: String? = nil) throws {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        let data = (0..<bytes).map { _ -> UInt8 in
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return UInt8(truncatingIfNeeded: state)
+        }
+        try Data(data).write(to: URL(fileURLWithPath: (root ?? src) + "/" + relative))
+    }
+
+    func cli(_ args: [String], environment: [String: String] = [:]) throws -> TestSupport.Output {
+        try TestSupport.cli(args, home: home, environment: environment)
+    }
+
+    /// Every file and folder below `root`: relative path (compared by unicode scalars) → content
+    /// (nil for folders).
+    func snapshot(_ root: String) throws -> [String: Data?] {
+        var result: [String: Data?] = [:]
+        func walk(_ relative: String) throws {
+            let dir = relative.isEmpty ? root : root + "/" + relative
+            for name in try FileManager.default.contentsOfDirectory(atPath: dir) {
+                let path = relative.isEmpty ? name : relative + "/" + name
+                var isDir: ObjCBool = false
+                _ = FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDir)
+                let key = path.unicodeScalars.map { String($0.value, radix: 16) }.joined(separator: ".")
+                if isDir.boolValue {
+                    result[key] = .some(nil)
+                    try walk(path)
+                } else {
+                    result[key] = try Data(contentsOf: URL(fileURLWithPath: root + "/" + path))
+                }
+            }
+        }
+        try walk("")
+        return result
+    }
+
+    func summary(_ output: TestSupport.Output) -> [String: Any] {
+        for line in output.stdout.split(separator: "\n").reversed() {
+            if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                object["event"] as? String == "summary"
+            {
+                return object
+            }
+        }
+        return [:]
+    }
+
+    func events(_ output: TestSupport.Output, _ kind: String) -> [[String: Any]] {
+        output.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.filter { $0["event"] as? String == kind }
+    }
+
+    @Test func copyPreservesTheTreeAndASecondRunCopiesNothing() throws {
+        let first = try cli(["copy", src, dst, "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(summary(first)["copied"] as? Int == 7)
+        #expect(try snapshot(dst) == snapshot(src))  // bytes, empty files and empty folders
+        let srcAttributes = try FileManager.default.attributesOfItem(atPath: src + "/Series/Show/Season 1/E01.mkv")
+        let dstAttributes = try FileManager.default.attributesOfItem(atPath: dst + "/Series/Show/Season 1/E01.mkv")
+        #expect(srcAttributes[.modificationDate] as? Date == dstAttributes[.modificationDate] as? Date)
+
+        let second = try cli(["copy", src, dst, "--json"])
+        #expect(second.status == 0)
+        #expect(summary(second)["copied"] as? Int == 0)
+        #expect(summary(second)["skipped"] as? Int == 7)
+
+        let check = try cli(["check", src, dst])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
+
+    @Test func checkFindsEveryDifference() throws {
+        _ = try cli(["copy", src, dst])
+        // Same size, same modification time, one byte different: only the content can tell.
+        let file = dst + "/Series/Show/Season 2/E01.mkv"
+        var data = try Data(contentsOf: URL(fileURLWithPath: file))
+        data[1000] ^= 0xFF
+        let attributes = try FileManager.default.attributesOfItem(atPath: file)
+        try data.write(to: URL(fileURLWithPath: file))
+        try FileManager.default.setAttributes([.modificationDate: attributes[.modificationDate]!], ofItemAtPath: file)
+        try FileManager.default.removeItem(atPath: dst + "/empty.txt")
+        try write("extra.bin", bytes: 5, seed: 9, root: dst)
+
+        let check = try cli(["check", src, dst, "--json"])
+        #expect(check.status == 1)
+        let differences = Dictionary(
+            uniqueKeysWithValues: events(check, "differs").map { ($0["path"] as! String, $0["reason"] as! String) })
+        #expect(differences.count == 3, "\(differences)")
+        #expect(differences["Series/Show/Season 2/E01.mkv"]?.contains("crc32") == true)
+        #expect(differences["empty.txt"] == "only in the source")
+        #expect(differences["extra.bin"] == "only in the destination")
+    }
+
+    @Test func dryRunChangesNothing() throws {
+        _ = try cli(["copy", src, dst])
+        try write("extra.bin", bytes: 5, seed: 9, root: dst)
+        try write("new.bin", bytes: 50, seed: 10)
+        let before = try snapshot(dst)
+        for command in ["copy", "sync"] {
+            let out = try cli([command, src, dst, "--dry-run"])
+            #expect(out.status == 0, "\(out.stderr)")
+            #expect(out.stdout.contains("would copy: new.bin"))
+            #expect(try snapshot(dst) == before)
+        }
+        let out = try cli(["sync", src, dst, "--dry-run"])
+        #expect(out.stdout.contains("would delete: extra.bin"))
+        let fresh = try cli(["copy", src, work + "/never", "--dry-run"])
+        #expect(fresh.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: work + "/never"))
+    }
+
+    @Test func syncDeletesExtrasOnlyWithinItsLimits() throws {
+        _ = try cli(["copy", src, dst])
+        try FileManager.default.createDirectory(atPath: dst + "/old/deeper", withIntermediateDirectories: true)
+        try write("old/deeper/a.bin", bytes: 5, seed: 11, root: dst)
+        try write("old/b.bin", bytes: 5, seed: 12, root: dst)
+        try write("stale.bin", bytes: 5, seed: 13, root: dst)
+        let limited = try cli(["sync", src, dst, "--max-delete", "4"])
+        #expect(limited.status == 1)
+        #expect(limited.stderr.contains("5 deletions exceed --max-delete 4"), "\(limited.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dst + "/stale.bin"))
+
+        let sync = try cli(["sync", src, dst, "--json"])
+        #expect(sync.status == 0, "\(sync.stderr)")
+        #expect(summary(sync)["deleted"] as? Int == 5)
+        #expect(try snapshot(dst) == snapshot(src))
+
+        let empty = work + "/empty-source"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let refused = try cli(["sync", empty, dst])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the source is empty"), "\(refused.stderr)")
+        #expect(try snapshot(dst) == snapshot(src))
+        let allowed = try cli(["sync", empty, dst, "--allow-empty-source"])
+        #expect(allowed.status == 0)
+        #expect(try snapshot(dst).isEmpty)
+    }
+
+    /// Builds the faulty connector and adds an account of it over `root`.
+    func faultyAccount(_ name: String, root: String) throws -> [String: String] {
+        let dir = work + "/plugin"
+        if !FileManager.default.fileExists(atPath: dir + "/libfaulty.so") {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try TestSupport.compileSharedObject(
+                sources: [TestSupport.fixtures + "/faulty_connector.c"], output: dir + "/libfaulty.so",
+                includeDirectories: [TestSupport.headerDirectory, TestSupport.packageRoot + "/Plugins/CDir/include"],
+                libraries: ["z"])
+        }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let env = ["SYNC_CORE_PLUGIN_PATH": dir]
+        let add = try cli(["account", "add", "faulty", name, "--set", "root=\(root)"], environment: env)
+        #expect(add.status == 0, "\(add.stderr)")
+        return env
+    }
+
+    @Test func aCorruptedTransferIsDetectedDeletedAndSentAgain() throws {
+        var env = try faultyAccount("store", root: dst)
+        env["FAULTY_FLIP_WRITES"] = "1"
+        let out = try cli(["copy", src, "faulty:store", "--json", "--transfers", "1"], environment: env)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(summary(out)["corruptions_retried"] as? Int == 1)
+        #expect(events(out, "corruption_retried").count == 1)
+        #expect(try snapshot(dst) == snapshot(src))
+    }
+
+    @Test func aFileThatKeepsFailingVerificationFailsAloneAndBlocksDeletions() throws {
+        var env = try faultyAccount("store", root: dst)
+        try write("stale.bin", bytes: 5, seed: 13, root: dst)
+        env["FAULTY_FLIP_WRITES"] = "1000"
+        let out = try cli(["sync", src, "faulty:store", "--json", "--retries", "2"], environment: env)
+        #expect(out.status == 1)
+        let failed = events(out, "failed")
+        #expect(failed.count == 6, "\(failed)")  // every non-empty file; the empty one has no bytes to flip
+        #expect(failed.allSatisfy { ($0["reason"] as? String)?.contains("destination reports crc32") == true })
+        #expect(
+            events(out, "deletions_skipped").first?["reason"] as? String
+                == "some files failed; deletions happen only after every copy succeeded")
+        #expect(FileManager.default.fileExists(atPath: dst + "/stale.bin"))
+        // No bad copy is left where a reader would take it for the real file.
+        #expect(!FileManager.default.fileExists(atPath: dst + "/Series/Show/Season 1/E01.mkv"))
+        #expect(FileManager.default.fileExists(atPath: dst + "/empty.txt"))
+    }
+
+    @Test func hostileNamesAreRefusedWhileTheRestProceeds() throws {
+        var env = try faultyAccount("source", root: src)
+        env["FAULTY_HOSTILE"] = "1"
+        let out = try cli(["copy", "faulty:source", dst, "--json"], environment: env)
+        #expect(out.status == 1)
+        let reasons = events(out, "failed").compactMap { $0["reason"] as? String }
+        // One of each per folder listed, the root included.
+        #expect(reasons.filter { $0.contains("could escape the tree") }.count == 7, "\(reasons)")
+        #expect(reasons.filter { $0.contains("not valid UTF-8") }.count == 7)
+        #expect(summary(out)["copied"] as? Int == 7)
+        #expect(try snapshot(dst) == snapshot(src))
+    }
+
+    @Test func badRootsGetOneLine() throws {
+        try write("file.bin", bytes: 1, seed: 1, root: work)
+        for (args, fragment) in [
+            (["copy", work + "/missing", dst], "not found"),
+            (["copy", work + "/file.bin", dst], "is a file, not a folder"),
+            (["copy", src, work + "/file.bin"], "is a file, not a folder"),
+            (["copy", src, dst, "--transfers", "0"], "--transfers must be between 1 and 256"),
+        ] {
+            let out = try cli(args)
+            #expect(out.status != 0, "\(args)")
+            #expect(
+                out.stderr.split(separator: "\n").count == 1 && out.stderr.contains(fragment), "\(args): \(out.stderr)")
+        }
+    }
+}

@@ -1,0 +1,65 @@
+/*
+ * "faulty": the cdir connector with faults for the engine tests, switched on by the environment of
+ * the process that loads it:
+ *   FAULTY_FLIP_WRITES=N  the first N non-empty writes have one byte flipped before the store keeps
+ *                         and hashes them, so finish() reports a CRC-32 that differs from the bytes
+ *                         the host sent (data corrupted between host and store);
+ *   FAULTY_HOSTILE=1      every listing also reports a file named ".." and one whose name is not
+ *                         valid UTF-8, as a broken or malicious connector might.
+ * Built by the tests with the system compiler: cc -I<header dir> -I Plugins/CDir/include ... -lz
+ */
+#define sync_connector_entry cdir_inner_entry
+#define CDIR_CONNECTOR_NAME "faulty"
+#include "../../../Plugins/CDir/cdir.c"
+#undef sync_connector_entry
+
+static int flips_left;
+
+static sc_code faulty_write(sc_writer *w, const void *buf, size_t count, sc_error *err) {
+    if (count > 0 && __atomic_fetch_sub(&flips_left, 1, __ATOMIC_RELAXED) > 0) {
+        unsigned char *copy = malloc(count);
+        if (!copy) return fail(err, SC_ERR_INTERNAL, "out of memory");
+        memcpy(copy, buf, count);
+        copy[count / 2] ^= 0x5a;
+        sc_code c = cdir_write(w, copy, count, err);
+        free(copy);
+        return c;
+    }
+    return cdir_write(w, buf, count, err);
+}
+
+static sc_code faulty_list(sc_session *s, const char *dir, sc_entry_fn fn, void *ctx, sc_error *err) {
+    sc_code c = cdir_list(s, dir, fn, ctx, err);
+    if (c != SC_OK || !getenv("FAULTY_HOSTILE")) return c;
+    static const char *names[] = {"..", "bad\xff\xfe" "name.txt"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[1024];
+        if (*dir) snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        else snprintf(path, sizeof path, "%s", names[i]);
+        sc_entry e;
+        memset(&e, 0, sizeof e);
+        e.struct_size = sizeof e;
+        e.kind = SC_ENTRY_FILE;
+        e.path = path;
+        e.size = 1;
+        e.mtime_ns = SC_MTIME_UNKNOWN;
+        if (fn(ctx, &e) != SC_OK) return fail(err, SC_ERR_CANCELLED, "listing stopped by the host");
+    }
+    return SC_OK;
+}
+
+static sc_ops faulty_ops;
+static sc_descriptor faulty_descriptor;
+
+SC_EXPORT const sc_descriptor *sync_connector_entry(uint32_t major, uint32_t minor) {
+    const sc_descriptor *inner = cdir_inner_entry(major, minor);
+    if (!inner) return NULL;
+    const char *flips = getenv("FAULTY_FLIP_WRITES");
+    flips_left = flips ? atoi(flips) : 0;
+    faulty_ops = *inner->ops;
+    faulty_ops.write = faulty_write;
+    faulty_ops.list = faulty_list;
+    faulty_descriptor = *inner;
+    faulty_descriptor.ops = &faulty_ops;
+    return &faulty_descriptor;
+}
