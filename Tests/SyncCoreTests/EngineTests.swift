@@ -235,3 +235,91 @@ import Testing
         }
     }
 }
+
+/// Filters through the CLI: each kind selects exactly what it should, and sync never deletes what
+/// the filters exclude.
+@Suite struct EngineFilterTests {
+    let home = TestSupport.temporaryDirectory("home")
+    let work = TestSupport.temporaryDirectory("filters")
+
+    func make(_ relative: String, bytes: Int = 10, ageSeconds: Double = 0) throws {
+        let path = work + "/src/" + relative
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(repeating: 1, count: bytes).write(to: URL(fileURLWithPath: path))
+        if ageSeconds > 0 {
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSinceNow: -ageSeconds)], ofItemAtPath: path)
+        }
+    }
+
+    func copied(_ args: [String]) throws -> Set<String> {
+        let dst = work + "/dst-\(UUID().uuidString.prefix(6))"
+        let out = try TestSupport.cli(["copy", work + "/src", dst] + args, home: home)
+        #expect(out.status == 0, "\(args): \(out.stderr)")
+        var files = Set<String>()
+        let enumerator = FileManager.default.enumerator(atPath: dst)
+        while let path = enumerator?.nextObject() as? String {
+            var isDir: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: dst + "/" + path, isDirectory: &isDir)
+            if !isDir.boolValue { files.insert(path) }
+        }
+        return files
+    }
+
+    init() throws {
+        try make("Completed/Show/e1.mkv", bytes: 5000, ageSeconds: 10 * 86_400)
+        try make("Completed/Show/e1.en.srt", bytes: 100, ageSeconds: 10 * 86_400)
+        try make("Completed/Show/e1.sample.mkv", bytes: 300, ageSeconds: 10 * 86_400)
+        try make("Completed/Show/info.nfo", bytes: 50, ageSeconds: 10 * 86_400)
+        try make("Completed/New/e2.mkv", bytes: 5000)  // just arrived: still downloading, maybe
+        try make("Downloads/partial.mkv", bytes: 5000, ageSeconds: 10 * 86_400)
+    }
+
+    @Test func eachFilterKindSelectsExactlyWhatItShould() throws {
+        #expect(
+            try copied(["--type", "video", "--type", "subtitle", "--min-age", "1d"])
+                == [
+                    "Completed/Show/e1.mkv", "Completed/Show/e1.en.srt", "Completed/Show/e1.sample.mkv",
+                    "Downloads/partial.mkv",
+                ])
+        // Order matters: the exclude first keeps samples out; the other way round lets them in.
+        #expect(
+            try copied(["--exclude", "*.sample.mkv", "--include", "*.mkv"])
+                == ["Completed/Show/e1.mkv", "Completed/New/e2.mkv", "Downloads/partial.mkv"])
+        #expect(
+            try copied(["--include", "*.mkv", "--exclude", "*.sample.mkv"]).contains("Completed/Show/e1.sample.mkv"))
+        #expect(try copied(["--exclude", "/Downloads/"]).allSatisfy { !$0.hasPrefix("Downloads/") })
+        #expect(try copied(["--min-size", "1k"]).count == 3)
+        #expect(try copied(["--max-size", "100"]) == ["Completed/Show/e1.en.srt", "Completed/Show/info.nfo"])
+        #expect(try copied(["--max-age", "1h"]) == ["Completed/New/e2.mkv"])
+        let rules = work + "/rules.txt"
+        try "- Downloads/\n+ *.nfo\n- *\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        #expect(try copied(["--filter-from", rules]) == ["Completed/Show/info.nfo"])
+    }
+
+    @Test func syncLeavesExcludedFilesAlone() throws {
+        let dst = work + "/mirror"
+        try FileManager.default.createDirectory(atPath: dst + "/Completed/Show", withIntermediateDirectories: true)
+        try "keep".write(toFile: dst + "/Completed/Show/notes.txt", atomically: true, encoding: .utf8)
+        try "stale".write(toFile: dst + "/Completed/Show/old.mkv", atomically: true, encoding: .utf8)
+        let out = try TestSupport.cli(["sync", work + "/src", dst, "--type", "video"], home: home)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dst + "/Completed/Show/notes.txt"))  // excluded: kept
+        #expect(!FileManager.default.fileExists(atPath: dst + "/Completed/Show/old.mkv"))  // selected, extra: deleted
+        #expect(FileManager.default.fileExists(atPath: dst + "/Completed/Show/e1.mkv"))
+        #expect(!FileManager.default.fileExists(atPath: dst + "/Completed/Show/e1.en.srt"))
+    }
+
+    @Test func badFiltersGetOneLine() throws {
+        for (args, fragment) in [
+            (["--type", "movies"], "--type movies: expected one of"), (["--min-size", "big"], "is not a size"),
+            (["--include", "[abc"], "unclosed '['"), (["--filter-from", "/nonexistent"], "cannot read filter file"),
+        ] {
+            let out = try TestSupport.cli(["copy", work + "/src", work + "/x"] + args, home: home)
+            #expect(out.status == 2, "\(args)")
+            #expect(out.stderr.contains(fragment), "\(args): \(out.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: work + "/x"))
+        }
+    }
+}

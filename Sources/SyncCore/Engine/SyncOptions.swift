@@ -18,6 +18,8 @@ public struct SyncOptions: Sendable {
     /// Let a sync empty the destination when the source is empty.
     public var allowEmptySource = false
     public var retry = RetryPolicy()
+    /// Which paths the run considers, on both sides.
+    public var filter = Filter()
 
     public init(mode: Mode) { self.mode = mode }
 }

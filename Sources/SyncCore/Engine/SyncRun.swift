@@ -75,7 +75,7 @@ public final class SyncRun: @unchecked Sendable {
         var deleteFolders: [String] = []
         let march = TreeMarch(
             source: source, sourceRoot: sourceRoot, destination: destination, destinationRoot: destinationRoot,
-            visitDestinationOnly: options.mode != .copy)
+            visitDestinationOnly: options.mode != .copy, filter: options.filter)
         try march.run(
             destinationExists: destinationExists,
             visit: { pair in
@@ -117,7 +117,8 @@ public final class SyncRun: @unchecked Sendable {
             if options.mode == .check {
                 record(.differs(path: path, reason: "only in the source")) { $0.differences += 1 }
             } else if s.isDirectory {
-                createFolder(path)
+                // With file filters, a folder is made only when a selected file lands in it.
+                if !options.filter.selectsFiles { createFolder(path) }
             } else {
                 transfer(s, path, replace: false, copier: copier, pool: pool)
             }
@@ -273,6 +274,8 @@ public final class SyncRun: @unchecked Sendable {
             do {
                 try destination.rmdir(join(destinationRoot, folder))
                 record(.deleted(path: folder + "/")) { $0.deleted += 1 }
+            } catch let error as ConnectorError where error.code == .notEmpty && options.filter.selectsFiles {
+                continue  // it holds files the filters exclude: those are not ours to delete
             } catch {
                 fail(folder, "cannot delete the folder: \(error)")
             }

@@ -25,6 +25,8 @@ struct TreeMarch {
     let destinationRoot: String
     /// Also descend into folders that exist only at the destination (sync needs their contents).
     let visitDestinationOnly: Bool
+    /// Entries it excludes are dropped from both sides before pairing.
+    let filter: Filter
 
     /// Calls `visit` for every pair, parents before children. A folder that cannot be listed is
     /// reported to `failed` and skipped (with everything below it); the march goes on.
@@ -35,14 +37,14 @@ struct TreeMarch {
             var sourceEntries: [Entry] = []
             var destinationEntries: [Entry] = []
             do {
-                if onSource { sourceEntries = try TreeMarch.sortedChildren(source, join(sourceRoot, relative)) }
+                if onSource { sourceEntries = try children(source, sourceRoot, relative) }
             } catch {
                 failed(ListingFailure(side: .source, relative: relative, error: error))
                 continue
             }
             do {
                 if onDestination {
-                    destinationEntries = try TreeMarch.sortedChildren(destination, join(destinationRoot, relative))
+                    destinationEntries = try children(destination, destinationRoot, relative)
                 }
             } catch {
                 failed(ListingFailure(side: .destination, relative: relative, error: error))
@@ -64,9 +66,13 @@ struct TreeMarch {
         }
     }
 
-    static func sortedChildren(_ session: Session, _ dir: String) throws -> [Entry] {
+    /// One folder's entries that the filter keeps, sorted by name bytes.
+    func children(_ session: Session, _ root: String, _ relative: String) throws -> [Entry] {
         var entries: [Entry] = []
-        try session.list(dir) { entries.append($0) }
+        let prefix = relative.isEmpty ? "" : relative + "/"
+        try session.list(join(root, relative)) { entry in
+            if filter.isEmpty || filter.includes(entry, relative: prefix + entry.name) { entries.append(entry) }
+        }
         entries.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         return entries
     }

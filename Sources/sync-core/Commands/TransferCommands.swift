@@ -24,10 +24,13 @@ struct TransferOptions: ParsableArguments {
     @Flag(help: "One JSON object per event on standard output, then one for the summary.")
     var json = false
 
+    @OptionGroup(title: "Filters") var filters: FilterOptions
+
     func run(_ mode: SyncOptions.Mode, configure: (inout SyncOptions) -> Void = { _ in }) throws {
         try reportingErrors {
             guard transfers >= 1 && transfers <= 256 else { throw ConfigError("--transfers must be between 1 and 256") }
             guard retries >= 1 else { throw ConfigError("--retries must be at least 1") }
+            let filter = try filters.makeFilter()
             let resolver = try global.resolver()
             let sourceSpec = try RemoteSpec.parse(source)
             let destinationSpec = try RemoteSpec.parse(destination)
@@ -39,6 +42,7 @@ struct TransferOptions: ParsableArguments {
             options.transfers = transfers
             options.dryRun = dryRun
             options.retry.attempts = retries
+            options.filter = filter
             configure(&options)
             let json = self.json
             let verbose = global.verbose
