@@ -24,13 +24,14 @@ let package = Package(
         // The contract: include/sync_connector.h. The one .c file only pins the layout at compile time.
         .target(name: "CSyncConnector", path: "Sources/CSyncConnector"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "SyncHashes",
             dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Swift names for the ABI's codes and bits, shared by the host and ConnectorKit.
         .target(name: "SyncABI", dependencies: ["CSyncConnector"]),
-        .target(name: "SyncCore", dependencies: ["CSyncConnector", "SyncABI", "SyncHashes", "TOMLKit"]),
+        .target(name: "SyncCore", dependencies: ["CSyncConnector", "CSQLite", "SyncABI", "SyncHashes", "TOMLKit"]),
         .target(name: "SyncConformance", dependencies: ["SyncCore", "SyncHashes"]),
         .target(name: "ConnectorKit", dependencies: ["CSyncConnector", "SyncABI", "SyncHashes"]),
         .executableTarget(

@@ -80,13 +80,19 @@ struct RootedPaths {
     }
 }
 
-/// Temporary files of unfinished writes: hidden, beside their target, never listed.
+/// Temporary files of unfinished writes: hidden, beside their target, never listed. One name per
+/// target, so a fresh write replaces what a killed run left, and a resumed one finds it again.
 enum PartialFile {
-    static let marker = ".sc-partial-"
+    static let marker = ".sc-partial"
 
     static func isPartial(_ name: Substring) -> Bool { name.hasPrefix(".") && name.contains(marker) }
 
-    static func name(for target: Substring, token: String) -> String { ".\(target)\(marker)\(token)" }
+    static func name(for target: Substring) -> String {
+        let plain = ".\(target)\(marker)"
+        if plain.utf8.count <= 255 { return plain }
+        // Too long for the file system: a digest of the name stands in for it.
+        return ".\(MultiHasher.digest(Array(target.utf8), [.sha1])[.sha1]!)\(marker)"
+    }
 }
 
 /// stat(2), following symbolic links (Glibc's `stat` name is taken by the struct in Swift).

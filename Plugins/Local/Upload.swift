@@ -10,8 +10,6 @@ final class LocalWriter: SuspendableWriter {
     private let path: String
     private let target: String
     private let partial: String
-    /// The random part of the partial file's name.
-    private let tag: String
     private let options: WriteOptions
     private var fd: Int32
     private var written: Int64
@@ -41,41 +39,30 @@ final class LocalWriter: SuspendableWriter {
             if !options.replace { throw ConnectorFailure(.exists, "write '\(path)': already exists") }
         }
 
-        // Resume: the token names a partial file of this same target and the offset confirmed then.
-        // Bytes past that offset (preallocated space, or writes after the checkpoint) are cut off.
-        if let token = options.resumeToken, let (tag, confirmed) = LocalWriter.parseToken(token) {
-            let candidate = parent + "/" + PartialFile.name(for: name, token: tag)
-            let existing = open(candidate, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        partial = parent + "/" + PartialFile.name(for: name)
+        // Resume: the token holds the offset the store confirmed. Bytes past it (preallocated space,
+        // or writes after the checkpoint) are cut off.
+        if let token = options.resumeToken, let confirmed = LocalWriter.parseToken(token) {
+            let existing = open(partial, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
             if existing >= 0, fstat(existing, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int64(st.st_size) >= confirmed,
                 options.size.map({ confirmed <= $0 }) ?? true, ftruncate(existing, off_t(confirmed)) == 0
             {
                 fd = existing
-                partial = candidate
-                self.tag = tag
                 written = confirmed
                 startOffset = confirmed
                 lastCheckpoint = confirmed
                 // finish() reports hashes of the whole file, so hash what is already there.
-                hasher = options.wantHashes.isEmpty ? nil : try LocalWriter.rehash(candidate, options.wantHashes)
+                hasher = options.wantHashes.isEmpty ? nil : try LocalWriter.rehash(partial, options.wantHashes)
                 return
             }
             if existing >= 0 { Glibc.close(existing) }
             connector.host.log(.info, "cannot resume '\(path)' (partial file gone or shorter): starting over")
         }
 
-        var token = ""
-        var created: Int32 = -1
-        var candidate = ""
-        for _ in 0..<8 {
-            token = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-            candidate = parent + "/" + PartialFile.name(for: name, token: token)
-            created = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-            if created >= 0 || errno != EEXIST { break }
-        }
+        // A partial file a killed run left behind is replaced, never appended to.
+        let created = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o666)
         guard created >= 0 else { throw ConnectorFailure.posix(errno, "create", path) }
         fd = created
-        partial = candidate
-        self.tag = token
         written = 0
         hasher = options.wantHashes.isEmpty ? nil : MultiHasher(options.wantHashes)
         if let size = options.size, size > 0 {
@@ -87,20 +74,19 @@ final class LocalWriter: SuspendableWriter {
                 throw ConnectorFailure.posix(rc, "write", path)
             }
         }
-        options.checkpoint?(LocalWriter.makeToken(token, 0), 0)
+        options.checkpoint?(LocalWriter.makeToken(0), 0)
     }
 
     deinit { abort() }
 
-    /// Tokens are "TAG:OFFSET": the partial file's tag and the confirmed byte count.
-    static func makeToken(_ tag: String, _ offset: Int64) -> String { "\(tag):\(offset)" }
+    /// Tokens are "local-v1:OFFSET": the partial file is found by the target's name.
+    static func makeToken(_ offset: Int64) -> String { "local-v1:\(offset)" }
 
-    static func parseToken(_ token: String) -> (String, Int64)? {
-        let parts = token.split(separator: ":")
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 16, parts[0].allSatisfy(\.isHexDigit),
-            let offset = Int64(parts[1]), offset >= 0
-        else { return nil }
-        return (String(parts[0]), offset)
+    static func parseToken(_ token: String) -> Int64? {
+        guard token.hasPrefix("local-v1:"), let offset = Int64(token.dropFirst("local-v1:".count)), offset >= 0 else {
+            return nil
+        }
+        return offset
     }
 
     /// Hashes the bytes already in a resumed partial file so finish() can still report hashes.
@@ -136,7 +122,7 @@ final class LocalWriter: SuspendableWriter {
         written += Int64(bytes.count)
         if written - lastCheckpoint >= LocalWriter.checkpointInterval, let checkpoint = options.checkpoint {
             lastCheckpoint = written
-            checkpoint(LocalWriter.makeToken(tag, written), written)
+            checkpoint(LocalWriter.makeToken(written), written)
         }
     }
 

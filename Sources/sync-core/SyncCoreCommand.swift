@@ -12,7 +12,8 @@ struct SyncCoreCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            CopyCommand.self, SyncCommand.self, CheckCommand.self, PluginsCommand.self, PluginCommand.self,
+            CopyCommand.self, SyncCommand.self, MigrateCommand.self, MoveCommand.self, CheckCommand.self,
+            HistoryCommand.self, PluginsCommand.self, PluginCommand.self,
             ListCommand.self, CatCommand.self, AccountCommand.self,
         ]
     )

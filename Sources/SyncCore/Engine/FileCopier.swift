@@ -4,12 +4,18 @@ import SyncHashes
 /// Copies one file from source to destination, verified: the bytes are hashed while they stream,
 /// the destination's own hash from finish() must match, and the source's listed hash (if any) must
 /// match what was read. A mismatch deletes the bad copy and counts as CORRUPT, which is retried.
+///
+/// With state, an upload's resume tokens are kept as the destination confirms bytes; a later run
+/// that finds a token for the same source file (same size and time) continues from the confirmed
+/// offset, hashing the part already sent from the source so verification still covers every byte.
 struct FileCopier {
     let source: Session
     let destination: Session
     let verifyKinds: [HashKind]
     let keepMtime: Bool
     let retry: RetryPolicy
+    let state: (store: StateStore, job: Int64)?
+    let limiter: RateLimiter?
     let pump = StreamPump()
 
     struct Copied {
@@ -17,15 +23,21 @@ struct FileCopier {
         /// Attempts that failed verification before one succeeded.
         var corruptionsRetried: Int
         var destinationEntry: Entry
+        /// Hashes of the whole file as sent.
+        var hashes: [HashKind: String]
+        /// Where the upload continued from (0: from the start).
+        var resumedFrom: Int64
     }
 
-    func copy(_ entry: Entry, from sourcePath: String, to destinationPath: String, replace: Bool) throws -> Copied {
+    func copy(_ entry: Entry, from sourcePath: String, to destinationPath: String, relative: String, replace: Bool)
+        throws -> Copied
+    {
         var attempt = 0
         var corruptions = 0
         while true {
             attempt += 1
             do {
-                var copied = try copyOnce(entry, sourcePath, destinationPath, replace: replace || attempt > 1)
+                var copied = try copyOnce(entry, sourcePath, destinationPath, relative, replace: replace || attempt > 1)
                 copied.corruptionsRetried = corruptions
                 return copied
             } catch let error as ConnectorError where RetryPolicy.isRetryable(error.code) && attempt < retry.attempts {
@@ -36,44 +48,92 @@ struct FileCopier {
         }
     }
 
-    private func copyOnce(_ entry: Entry, _ sourcePath: String, _ destinationPath: String, replace: Bool) throws
-        -> Copied
-    {
+    /// Remembers whether a token was stored, so a finished upload's row is removed only if needed.
+    private final class TokenTrace: @unchecked Sendable { var stored = false }
+
+    private func copyOnce(
+        _ entry: Entry, _ sourcePath: String, _ destinationPath: String, _ relative: String, replace: Bool
+    ) throws -> Copied {
         let sourceKinds = entry.hashes.keys.filter(MultiHasher.canCompute)
         let kinds = Array(Set(verifyKinds).union(sourceKinds)).sorted()
-        let reader = try source.openReader(sourcePath)
-        defer { reader.close() }
+        let trace = TokenTrace()
+        var token: String?
+        if let state, let upload = try state.store.upload(job: state.job, path: relative),
+            upload.size == entry.size, upload.mtimeNanoseconds == entry.mtimeNanoseconds
+        {
+            token = upload.token
+            trace.stored = true
+        }
+        let checkpoint: ((String, Int64) -> Void)? = state.map { state in
+            { newToken, confirmed in
+                guard confirmed > 0 else { return }  // nothing to resume yet: spare the database
+                try? state.store.recordUpload(
+                    job: state.job, path: relative,
+                    .init(size: entry.size, mtimeNanoseconds: entry.mtimeNanoseconds, token: newToken, confirmed: confirmed))
+                trace.stored = true
+            }
+        }
         let writer = try destination.openWriter(
             destinationPath,
             options: .init(
                 size: entry.size, mtimeNanoseconds: keepMtime ? entry.mtimeNanoseconds : nil, replace: replace,
-                wantHashes: verifyKinds))
+                wantHashes: verifyKinds, resumeToken: token, onResumeToken: checkpoint))
         defer { writer.abort() }  // a no-op once finish() has run
-        let sent = try pump.run(from: reader, to: writer, hashing: kinds)
-        if let size = entry.size, sent.bytes != size {
-            throw ConnectorError(.corrupt, "read \(sent.bytes) bytes from the source, its listing said \(size)")
+        let start = writer.startOffset
+        if let size = entry.size, start > size {
+            throw ConnectorError(.corrupt, "destination resumed at \(start), beyond the source's \(size) bytes")
+        }
+        let prefix = start > 0 && !kinds.isEmpty ? try hashPrefix(sourcePath, upTo: start, kinds) : nil
+        let reader = try source.openReader(sourcePath, offset: start)
+        defer { reader.close() }
+        var last: Int64 = 0
+        let sent = try pump.run(from: reader, to: writer, hashing: kinds, continuing: prefix) { total in
+            limiter?.consume(Int(total - last))
+            last = total
+        }
+        let bytes = start + sent.bytes
+        if let size = entry.size, bytes != size {
+            throw ConnectorError(.corrupt, "read \(bytes) bytes from the source, its listing said \(size)")
         }
         for (kind, listed) in entry.hashes {
             if let read = sent.hashes[kind], read != listed {
-                throw ConnectorError(
-                    .corrupt, "bytes read from the source have \(kind) \(read), its listing says \(listed)")
+                throw ConnectorError(.corrupt, "bytes read from the source have \(kind) \(read), its listing says \(listed)")
             }
         }
         let landed = try writer.finish()
         var problem: String?
-        if let size = landed.size, size != sent.bytes {
-            problem = "destination reports \(size) bytes, \(sent.bytes) were sent"
+        if let size = landed.size, size != bytes {
+            problem = "destination reports \(size) bytes, \(bytes) were sent"
         }
         for kind in verifyKinds {
             if let theirs = landed.hashes[kind], let ours = sent.hashes[kind], theirs != ours {
                 problem = "destination reports \(kind) \(theirs), the bytes sent have \(ours)"
             }
         }
+        if trace.stored, let state { try? state.store.forgetUpload(job: state.job, path: relative) }
         if let problem {
             // Never leave a copy known to be bad where a reader would take it for the real file.
             try? destination.remove(destinationPath)
             throw ConnectorError(.corrupt, problem)
         }
-        return Copied(bytes: sent.bytes, corruptionsRetried: 0, destinationEntry: landed)
+        return Copied(bytes: bytes, corruptionsRetried: 0, destinationEntry: landed, hashes: sent.hashes, resumedFrom: start)
+    }
+
+    /// Hashes the first `count` bytes of the source (the part a resumed upload already holds).
+    private func hashPrefix(_ path: String, upTo count: Int64, _ kinds: [HashKind]) throws -> MultiHasher {
+        var hasher = MultiHasher(kinds)
+        let reader = try source.openReader(path, offset: 0, length: count)
+        defer { reader.close() }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pump.bufferSize, alignment: 64)
+        defer { buffer.deallocate() }
+        var seen: Int64 = 0
+        while true {
+            let n = try reader.read(into: buffer)
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+            seen += Int64(n)
+        }
+        guard seen == count else { throw ConnectorError(.corrupt, "source ended at \(seen) bytes, before the resumed \(count)") }
+        return hasher
     }
 }

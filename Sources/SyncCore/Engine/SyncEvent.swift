@@ -2,6 +2,10 @@
 public enum SyncEvent: Sendable {
     case copied(path: String, bytes: Int64, replaced: Bool)
     case skipped(path: String)
+    /// An interrupted upload continued from a confirmed offset instead of starting over.
+    case resumed(path: String, offset: Int64)
+    /// move / --delete-source: the source file was deleted after its copy was verified.
+    case sourceDeleted(path: String)
     case createdFolder(path: String)
     case deleted(path: String)
     /// A copy whose verification failed, deleted and sent again.
@@ -25,12 +29,16 @@ public struct SyncSummary: Sendable {
     public var skipped = 0
     public var createdFolders = 0
     public var deleted = 0
+    public var sourceDeleted = 0
+    public var resumed = 0
     public var corruptionsRetried = 0
     public var failed = 0
     public var differences = 0
     public var deletionsSkipped = 0
     public var failures: [(path: String, reason: String)] = []
     public var seconds = 0.0
+
+    public init() {}
 
     /// True when everything asked for was done (and, for check, the trees are the same).
     public var succeeded: Bool { failed == 0 && differences == 0 && deletionsSkipped == 0 }

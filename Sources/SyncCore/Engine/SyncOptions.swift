@@ -7,6 +7,10 @@ public struct SyncOptions: Sendable {
         case sync
         /// Compare the trees; change nothing.
         case check
+        /// copy, remembered: incremental from its state, resumable mid-file, empty folders kept.
+        case migrate
+        /// migrate, then delete each source file once its copy is verified.
+        case move
     }
 
     public var mode: Mode
@@ -20,6 +24,16 @@ public struct SyncOptions: Sendable {
     public var retry = RetryPolicy()
     /// Which paths the run considers, on both sides.
     public var filter = Filter()
+    /// migrate --delete-source: delete each source file once its copy is verified (move does).
+    public var deleteSource = false
+    /// Where migrate and move remember files and resume tokens (nil: no state).
+    public var state: (store: StateStore, job: Int64)?
+    /// Total transfer rate across the run, bytes per second (nil: unlimited).
+    public var bandwidthLimit: Int64?
+
+    /// Whether this mode writes to the destination only what the source has (copy-like).
+    var copies: Bool { mode == .copy || mode == .migrate || mode == .move }
+    var deletesSourceFiles: Bool { mode == .move || (mode == .migrate && deleteSource) }
 
     public init(mode: Mode) { self.mode = mode }
 }

@@ -67,7 +67,8 @@ public final class SyncRun: @unchecked Sendable {
         let copier = FileCopier(
             source: source, destination: destination,
             verifyKinds: Comparison.verificationKinds(source: source.plugin, destination: destination.plugin),
-            keepMtime: destination.plugin.capabilities.contains(.setMtime), retry: options.retry)
+            keepMtime: destination.plugin.capabilities.contains(.setMtime), retry: options.retry,
+            state: options.state, limiter: options.bandwidthLimit.map { RateLimiter(bytesPerSecond: $0) })
         let pool = WorkerPool(width: options.transfers, name: "sync-core transfer")
         var sourceListingFailed = false
         var sourceHasEntries = false
@@ -75,7 +76,7 @@ public final class SyncRun: @unchecked Sendable {
         var deleteFolders: [String] = []
         let march = TreeMarch(
             source: source, sourceRoot: sourceRoot, destination: destination, destinationRoot: destinationRoot,
-            visitDestinationOnly: options.mode != .copy, filter: options.filter)
+            visitDestinationOnly: options.mode == .sync || options.mode == .check, filter: options.filter)
         try march.run(
             destinationExists: destinationExists,
             visit: { pair in
@@ -143,9 +144,19 @@ public final class SyncRun: @unchecked Sendable {
                 pool.submit { self.checkContent(s, d, path) }
                 return
             }
+            if remembered(s, d, path) {
+                record(.skipped(path: path)) { $0.skipped += 1 }
+                if options.deletesSourceFiles { pool.submit { self.deleteSource(path) } }
+                return
+            }
             switch compareListed(s, d) {
             case .same:
                 record(.skipped(path: path)) { $0.skipped += 1 }
+                if options.deletesSourceFiles {
+                    pool.submit { self.verifyThenDeleteSource(s, d, path, copier: copier) }
+                } else if options.state != nil {
+                    remember(path, s, d, hashes: [:])
+                }
             case .differs:
                 transfer(s, path, replace: true, copier: copier, pool: pool)
             }
@@ -175,24 +186,108 @@ public final class SyncRun: @unchecked Sendable {
             }
             return
         }
-        let from = join(sourceRoot, path)
-        let to = join(destinationRoot, path)
-        pool.submit {
-            do {
-                let copied = try copier.copy(entry, from: from, to: to, replace: replace)
-                if copied.corruptionsRetried > 0 {
-                    self.record(.corruptionRetried(path: path, times: copied.corruptionsRetried)) {
-                        $0.corruptionsRetried += copied.corruptionsRetried
-                    }
+        pool.submit { self.performTransfer(entry, path, replace: replace, copier: copier) }
+    }
+
+    /// Copies one file on the calling (worker) thread, then remembers it and, for move, deletes the source.
+    private func performTransfer(_ entry: Entry, _ path: String, replace: Bool, copier: FileCopier) {
+        do {
+            let copied = try copier.copy(
+                entry, from: join(sourceRoot, path), to: join(destinationRoot, path), relative: path, replace: replace)
+            if copied.corruptionsRetried > 0 {
+                record(.corruptionRetried(path: path, times: copied.corruptionsRetried)) {
+                    $0.corruptionsRetried += copied.corruptionsRetried
                 }
-                self.record(.copied(path: path, bytes: copied.bytes, replaced: replace)) {
-                    $0.copied += 1
-                    $0.copiedBytes += copied.bytes
-                }
-            } catch {
-                self.fail(path, "\(error)")
             }
+            if copied.resumedFrom > 0 {
+                record(.resumed(path: path, offset: copied.resumedFrom)) { $0.resumed += 1 }
+            }
+            record(.copied(path: path, bytes: copied.bytes, replaced: replace)) {
+                $0.copied += 1
+                $0.copiedBytes += copied.bytes
+            }
+            guard remember(path, entry, copied.destinationEntry, hashes: copied.hashes) else { return }
+            if options.deletesSourceFiles { deleteSource(path) }
+        } catch {
+            fail(path, "\(error)")
         }
+    }
+
+    // MARK: State and moves
+
+    /// True when the state says this exact source file was copied to this exact destination file.
+    private func remembered(_ s: Entry, _ d: Entry, _ path: String) -> Bool {
+        guard let state = options.state, let r = try? state.store.file(job: state.job, path: path) else { return false }
+        return r.size == s.size && r.mtimeNanoseconds == s.mtimeNanoseconds && r.destinationSize == d.size
+            && (r.destinationMtimeNanoseconds == nil || r.destinationMtimeNanoseconds == d.mtimeNanoseconds)
+    }
+
+    /// Records a file in the state; false (and a failure) if the database refused.
+    @discardableResult
+    private func remember(_ path: String, _ s: Entry, _ d: Entry, hashes: [HashKind: String]) -> Bool {
+        guard let state = options.state else { return true }
+        let kind = hashes.keys.sorted().first
+        do {
+            try state.store.recordFile(
+                job: state.job, path: path,
+                .init(
+                    size: s.size, mtimeNanoseconds: s.mtimeNanoseconds, hashKind: kind, hash: kind.flatMap { hashes[$0] },
+                    sourceID: s.id, destinationSize: d.size, destinationMtimeNanoseconds: d.mtimeNanoseconds,
+                    destinationID: d.id))
+            return true
+        } catch {
+            fail(path, "copied, but the state database could not record it: \(error)")
+            return false
+        }
+    }
+
+    private func deleteSource(_ path: String) {
+        if options.dryRun {
+            record(.wouldDelete(path: "source:" + path)) { $0.sourceDeleted += 1 }
+            return
+        }
+        do {
+            try source.remove(join(sourceRoot, path))
+            record(.sourceDeleted(path: path)) { $0.sourceDeleted += 1 }
+        } catch {
+            fail(path, "copied and verified, but the source could not be deleted: \(error)")
+        }
+    }
+
+    /// move of a file the destination already has: delete the source only once a hash proves the
+    /// copy; if the content turns out different, send it again first.
+    private func verifyThenDeleteSource(_ s: Entry, _ d: Entry, _ path: String, copier: FileCopier) {
+        if options.dryRun {
+            deleteSource(path)
+            return
+        }
+        do {
+            switch try contentVerdict(s, d, path) {
+            case .same?:
+                remember(path, s, d, hashes: [:])
+                deleteSource(path)
+            case .differs?:
+                performTransfer(s, path, replace: true, copier: copier)
+            case nil:
+                fail(path, "left in the source: no hash both stores share to verify the copy already at the destination")
+            }
+        } catch {
+            fail(path, "cannot compare contents: \(error)")
+        }
+    }
+
+    /// The verdict of a hash both stores report or can compute (reading the files), or nil.
+    private func contentVerdict(_ s: Entry, _ d: Entry, _ path: String) throws -> Comparison.Verdict? {
+        if let a = s.size, let b = d.size, a != b { return .differs("size \(a) ≠ \(b)") }
+        let common = source.plugin.hashKinds.filter { destination.plugin.hashKinds.contains($0) }
+        let listed = common.first { s.hashes[$0] != nil && d.hashes[$0] != nil }
+        let onDemand =
+            source.hasHash && destination.hasHash
+            ? [HashKind.crc32, .sha1, .md5, .sha256].first(where: common.contains) : nil
+        guard let kind = listed ?? onDemand else { return nil }
+        let ours = try s.hashes[kind] ?? source.hash(join(sourceRoot, path), kind: kind)
+        let theirs = try d.hashes[kind] ?? destination.hash(join(destinationRoot, path), kind: kind)
+        return ours == theirs ? .same : .differs("\(kind) \(ours) ≠ \(theirs)")
     }
 
     /// Size, then a hash the listings share, else size and modification time.
@@ -205,25 +300,12 @@ public final class SyncRun: @unchecked Sendable {
     /// check: the content decides wherever a hash kind is common to both stores (computed on demand
     /// where the listing lacks it, reading the file); otherwise what the listings say.
     private func checkContent(_ s: Entry, _ d: Entry, _ path: String) {
-        let common = source.plugin.hashKinds.filter { destination.plugin.hashKinds.contains($0) }
-        let listed = common.first { s.hashes[$0] != nil && d.hashes[$0] != nil }
-        let onDemand =
-            source.hasHash && destination.hasHash
-            ? [HashKind.crc32, .sha1, .md5, .sha256].first(where: common.contains) : nil
-        var verdict = Comparison.Verdict.same
-        if let a = s.size, let b = d.size, a != b {
-            verdict = .differs("size \(a) ≠ \(b)")
-        } else if let kind = listed ?? onDemand {
-            do {
-                let ours = try s.hashes[kind] ?? source.hash(join(sourceRoot, path), kind: kind)
-                let theirs = try d.hashes[kind] ?? destination.hash(join(destinationRoot, path), kind: kind)
-                if ours != theirs { verdict = .differs("\(kind) \(ours) ≠ \(theirs)") }
-            } catch {
-                fail(path, "cannot compare contents: \(error)")
-                return
-            }
-        } else {
-            verdict = compareListed(s, d)
+        let verdict: Comparison.Verdict
+        do {
+            verdict = try contentVerdict(s, d, path) ?? compareListed(s, d)
+        } catch {
+            fail(path, "cannot compare contents: \(error)")
+            return
         }
         switch verdict {
         case .same: record(.skipped(path: path)) { $0.skipped += 1 }

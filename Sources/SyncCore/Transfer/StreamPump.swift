@@ -36,9 +36,11 @@ public struct StreamPump {
 
     /// Pumps until the reader's end. The writer is left open (the caller finishes or aborts it).
     /// `progress` is called on the writing thread after each buffer with the running byte count.
+    /// `continuing` carries a hasher that has already seen the bytes before the reader's start (a
+    /// resumed upload), so the outcome's hashes cover the whole file.
     public func run(
         from reader: Session.Reader, to writer: Session.Writer, hashing kinds: [HashKind] = [],
-        progress: (Int64) -> Void = { _ in }
+        continuing: MultiHasher? = nil, progress: (Int64) -> Void = { _ in }
     ) throws -> Outcome {
         let free = BufferQueue<Slot>()
         let filled = BufferQueue<Filled>()
@@ -72,7 +74,7 @@ public struct StreamPump {
             done.wait()
         }
 
-        var hasher = kinds.isEmpty ? nil : MultiHasher(kinds)
+        var hasher = continuing ?? (kinds.isEmpty ? nil : MultiHasher(kinds))
         var total: Int64 = 0
         while let item = filled.pop() {
             switch item {

@@ -24,6 +24,9 @@ struct TransferOptions: ParsableArguments {
     @Flag(help: "One JSON object per event on standard output, then one for the summary.")
     var json = false
 
+    @Option(help: "Limit the total transfer rate, bytes per second (10M, 500k).")
+    var bwlimit: String?
+
     @OptionGroup(title: "Filters") var filters: FilterOptions
 
     func run(_ mode: SyncOptions.Mode, configure: (inout SyncOptions) -> Void = { _ in }) throws {
@@ -31,6 +34,8 @@ struct TransferOptions: ParsableArguments {
             guard transfers >= 1 && transfers <= 256 else { throw ConfigError("--transfers must be between 1 and 256") }
             guard retries >= 1 else { throw ConfigError("--retries must be at least 1") }
             let filter = try filters.makeFilter()
+            let limit = try bwlimit.map(Filter.parseSize)
+            if let limit, limit < 1 { throw ConfigError("--bwlimit must be at least 1 byte per second") }
             let resolver = try global.resolver()
             let sourceSpec = try RemoteSpec.parse(source)
             let destinationSpec = try RemoteSpec.parse(destination)
@@ -43,14 +48,38 @@ struct TransferOptions: ParsableArguments {
             options.dryRun = dryRun
             options.retry.attempts = retries
             options.filter = filter
+            options.bandwidthLimit = limit
             configure(&options)
+            // Every run but check is remembered in the history; migrate and move also keep file state.
+            var store: StateStore?
+            var runID: Int64?
+            if mode != .check && !dryRun {
+                let opened = try StateStore(path: global.statePath ?? StateStore.defaultPath())
+                let job = try opened.job(source: sourceSpec.description, destination: destinationSpec.description)
+                if mode == .migrate || mode == .move { options.state = (opened, job) }
+                runID = try opened.startRun(job: job, mode: mode.rawValue)
+                store = opened
+            }
             let json = self.json
             let verbose = global.verbose
             let run = SyncRun(
                 source: sourceSession, sourcePath: sourceSpec.path, destination: destinationSession,
                 destinationPath: destinationSpec.path, options: options,
                 events: { event in EventPrinter.print(event, json: json, verbose: verbose) })
-            let summary = try run.run()
+            let summary: SyncSummary
+            do {
+                summary = try run.run()
+            } catch {
+                if let store, let runID {
+                    var failed = SyncSummary()
+                    failed.failures = [("/", "\(error)")]
+                    try? store.finishRun(runID, summary: failed, status: "error")
+                }
+                throw error
+            }
+            if let store, let runID {
+                try store.finishRun(runID, summary: summary, status: summary.succeeded ? "ok" : "failed")
+            }
             SummaryPrinter.print(summary, mode: mode, dryRun: dryRun, json: json)
             if !summary.succeeded { throw ExitCode(1) }
         }
@@ -88,6 +117,30 @@ struct SyncCommand: ParsableCommand {
     }
 }
 
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Copy a whole tree, verified and remembered: incremental next time, resumable after a crash.",
+        discussion: """
+            Empty folders are kept. What was transferred is recorded in the state database \
+            ($SYNC_CORE_STATE or ~/.local/state/sync-core/state.db), so a second run reads no file \
+            contents, a killed run resumes without re-sending finished files, and a large upload \
+            continues from its last confirmed offset where the destination allows it.
+            """)
+    @OptionGroup var transfer: TransferOptions
+    @Flag(name: .customLong("delete-source"), help: "Delete each source file once its copy is verified (offloading).")
+    var deleteSource = false
+    func run() throws { try transfer.run(.migrate) { $0.deleteSource = deleteSource } }
+}
+
+struct MoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "move", abstract: "Move files: each source file is deleted only after its copy was verified.",
+        discussion: "Source folders are left in place. A file the destination already has is deleted from the source only when a hash proves the copy.")
+    @OptionGroup var transfer: TransferOptions
+    func run() throws { try transfer.run(.move) }
+}
+
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Compare two trees without copying; list every difference.",
@@ -112,6 +165,8 @@ enum EventPrinter {
         switch event {
         case .failed(let path, let reason):
             printError("\(path): \(reason)")
+        case .resumed(let path, let offset):
+            printWarning("\(path): resumed an interrupted upload at \(humanBytes(offset))")
         case .differs(let path, let reason):
             Swift.print("differs: \(path): \(reason)")
         case .deletionsSkipped(let count, let reason):
@@ -130,6 +185,8 @@ enum EventPrinter {
             Swift.print("\(replaced ? "updated" : "copied"): \(path) (\(humanBytes(bytes)))")
         case .deleted(let path) where verbose:
             Swift.print("deleted: \(path)")
+        case .sourceDeleted(let path) where verbose:
+            Swift.print("deleted from the source: \(path)")
         case .createdFolder(let path) where verbose:
             Swift.print("created folder: \(path)/")
         default:
@@ -142,6 +199,8 @@ enum EventPrinter {
         case .copied(let path, let bytes, let replaced):
             return ["event": replaced ? "updated" : "copied", "path": path, "bytes": bytes]
         case .skipped(let path): return ["event": "skipped", "path": path]
+        case .resumed(let path, let offset): return ["event": "resumed", "path": path, "offset": offset]
+        case .sourceDeleted(let path): return ["event": "source_deleted", "path": path]
         case .createdFolder(let path): return ["event": "created_folder", "path": path]
         case .deleted(let path): return ["event": "deleted", "path": path]
         case .corruptionRetried(let path, let times):
@@ -166,7 +225,8 @@ enum SummaryPrinter {
                 "bytes": s.copiedBytes,
                 "skipped": s.skipped, "created_folders": s.createdFolders, "deleted": s.deleted, "failed": s.failed,
                 "differences": s.differences, "deletions_skipped": s.deletionsSkipped,
-                "corruptions_retried": s.corruptionsRetried, "seconds": s.seconds, "ok": s.succeeded,
+                "corruptions_retried": s.corruptionsRetried, "source_deleted": s.sourceDeleted, "resumed": s.resumed,
+                "seconds": s.seconds, "ok": s.succeeded,
             ])
             return
         }
@@ -182,6 +242,8 @@ enum SummaryPrinter {
             }
             parts.append("skipped \(s.skipped) unchanged")
             if mode == .sync { parts.append("\(deleted) \(s.deleted)") }
+            if s.sourceDeleted > 0 { parts.append("\(deleted) \(s.sourceDeleted) from the source") }
+            if s.resumed > 0 { parts.append("resumed \(s.resumed)") }
             if s.deletionsSkipped > 0 { parts.append("\(s.deletionsSkipped) deletions not made") }
             if s.corruptionsRetried > 0 { parts.append("\(s.corruptionsRetried) bad copies re-sent") }
         }
