@@ -69,7 +69,9 @@ struct FileCopier {
                 guard confirmed > 0 else { return }  // nothing to resume yet: spare the database
                 try? state.store.recordUpload(
                     job: state.job, path: relative,
-                    .init(size: entry.size, mtimeNanoseconds: entry.mtimeNanoseconds, token: newToken, confirmed: confirmed))
+                    .init(
+                        size: entry.size, mtimeNanoseconds: entry.mtimeNanoseconds, token: newToken,
+                        confirmed: confirmed))
                 trace.stored = true
             }
         }
@@ -97,7 +99,8 @@ struct FileCopier {
         }
         for (kind, listed) in entry.hashes {
             if let read = sent.hashes[kind], read != listed {
-                throw ConnectorError(.corrupt, "bytes read from the source have \(kind) \(read), its listing says \(listed)")
+                throw ConnectorError(
+                    .corrupt, "bytes read from the source have \(kind) \(read), its listing says \(listed)")
             }
         }
         let landed = try writer.finish()
@@ -116,7 +119,8 @@ struct FileCopier {
             try? destination.remove(destinationPath)
             throw ConnectorError(.corrupt, problem)
         }
-        return Copied(bytes: bytes, corruptionsRetried: 0, destinationEntry: landed, hashes: sent.hashes, resumedFrom: start)
+        return Copied(
+            bytes: bytes, corruptionsRetried: 0, destinationEntry: landed, hashes: sent.hashes, resumedFrom: start)
     }
 
     /// Hashes the first `count` bytes of the source (the part a resumed upload already holds).
@@ -133,7 +137,9 @@ struct FileCopier {
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
             seen += Int64(n)
         }
-        guard seen == count else { throw ConnectorError(.corrupt, "source ended at \(seen) bytes, before the resumed \(count)") }
+        guard seen == count else {
+            throw ConnectorError(.corrupt, "source ended at \(seen) bytes, before the resumed \(count)")
+        }
         return hasher
     }
 }

@@ -231,7 +231,8 @@ public final class SyncRun: @unchecked Sendable {
             try state.store.recordFile(
                 job: state.job, path: path,
                 .init(
-                    size: s.size, mtimeNanoseconds: s.mtimeNanoseconds, hashKind: kind, hash: kind.flatMap { hashes[$0] },
+                    size: s.size, mtimeNanoseconds: s.mtimeNanoseconds, hashKind: kind,
+                    hash: kind.flatMap { hashes[$0] },
                     sourceID: s.id, destinationSize: d.size, destinationMtimeNanoseconds: d.mtimeNanoseconds,
                     destinationID: d.id))
             return true
@@ -269,7 +270,8 @@ public final class SyncRun: @unchecked Sendable {
             case .differs?:
                 performTransfer(s, path, replace: true, copier: copier)
             case nil:
-                fail(path, "left in the source: no hash both stores share to verify the copy already at the destination")
+                fail(
+                    path, "left in the source: no hash both stores share to verify the copy already at the destination")
             }
         } catch {
             fail(path, "cannot compare contents: \(error)")

@@ -12,7 +12,8 @@ public final class StateStore: @unchecked Sendable {
     /// `~/.local/state/sync-core/state.db`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let path = environment["SYNC_CORE_STATE"], !path.isEmpty { return path }
-        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
         return base + "/sync-core/state.db"
     }
@@ -21,7 +22,8 @@ public final class StateStore: @unchecked Sendable {
         let dir = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(
-                atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             throw ConfigError("cannot create the state folder \(dir): \(error.localizedDescription)")
         }
@@ -66,9 +68,11 @@ public final class StateStore: @unchecked Sendable {
     public func job(source: String, destination: String) throws(ConfigError) -> Int64 {
         try database.query(
             "INSERT OR IGNORE INTO jobs (source, destination) VALUES (?, ?)", [.text(source), .text(destination)])
-        guard let id = try database.query(
-            "SELECT id FROM jobs WHERE source = ? AND destination = ?", [.text(source), .text(destination)]
-        ).first?.first?.int else {
+        guard
+            let id = try database.query(
+                "SELECT id FROM jobs WHERE source = ? AND destination = ?", [.text(source), .text(destination)]
+            ).first?.first?.int
+        else {
             throw ConfigError("state database \(path): job row missing after insert")
         }
         return id
@@ -112,7 +116,8 @@ public final class StateStore: @unchecked Sendable {
             ).first
         else { return nil }
         return FileRecord(
-            size: row[0].int, mtimeNanoseconds: row[1].int, hashKind: row[2].int.flatMap { HashKind(rawValue: Int32($0)) },
+            size: row[0].int, mtimeNanoseconds: row[1].int,
+            hashKind: row[2].int.flatMap { HashKind(rawValue: Int32($0)) },
             hash: row[3].text, sourceID: row[4].text, destinationSize: row[5].int,
             destinationMtimeNanoseconds: row[6].int, destinationID: row[7].text)
     }
@@ -150,7 +155,8 @@ public final class StateStore: @unchecked Sendable {
     public func upload(job: Int64, path: String) throws(ConfigError) -> Upload? {
         guard
             let row = try database.query(
-                "SELECT size, mtime_ns, token, confirmed FROM uploads WHERE job = ? AND path = ?", [.int(job), .text(path)]
+                "SELECT size, mtime_ns, token, confirmed FROM uploads WHERE job = ? AND path = ?",
+                [.int(job), .text(path)]
             ).first, let token = row[2].text
         else { return nil }
         return Upload(size: row[0].int, mtimeNanoseconds: row[1].int, token: token, confirmed: row[3].int ?? 0)
@@ -159,7 +165,10 @@ public final class StateStore: @unchecked Sendable {
     public func recordUpload(job: Int64, path: String, _ u: Upload) throws(ConfigError) {
         try database.query(
             "INSERT OR REPLACE INTO uploads (job, path, size, mtime_ns, token, confirmed) VALUES (?, ?, ?, ?, ?, ?)",
-            [.int(job), .text(path), .optional(u.size), .optional(u.mtimeNanoseconds), .text(u.token), .int(u.confirmed)])
+            [
+                .int(job), .text(path), .optional(u.size), .optional(u.mtimeNanoseconds), .text(u.token),
+                .int(u.confirmed),
+            ])
     }
 
     public func forgetUpload(job: Int64, path: String) throws(ConfigError) {
@@ -183,7 +192,8 @@ public final class StateStore: @unchecked Sendable {
                 message = ? WHERE id = ?
             """,
             [
-                .real(Date().timeIntervalSince1970), .text(status), .int(Int64(summary.copied)), .int(summary.copiedBytes),
+                .real(Date().timeIntervalSince1970), .text(status), .int(Int64(summary.copied)),
+                .int(summary.copiedBytes),
                 .int(Int64(summary.skipped)), .int(Int64(summary.deleted)), .int(Int64(summary.failed)),
                 message.isEmpty ? .null : .text(message), .int(run),
             ])
@@ -216,8 +226,10 @@ public final class StateStore: @unchecked Sendable {
         ).map { row in
             RunRecord(
                 id: row[0].int ?? 0, source: row[1].text ?? "", destination: row[2].text ?? "", mode: row[3].text ?? "",
-                started: Date(timeIntervalSince1970: row[4].real ?? 0), finished: row[5].real.map { Date(timeIntervalSince1970: $0) },
-                status: row[6].text ?? "", copied: Int(row[7].int ?? 0), bytes: row[8].int ?? 0, skipped: Int(row[9].int ?? 0),
+                started: Date(timeIntervalSince1970: row[4].real ?? 0),
+                finished: row[5].real.map { Date(timeIntervalSince1970: $0) },
+                status: row[6].text ?? "", copied: Int(row[7].int ?? 0), bytes: row[8].int ?? 0,
+                skipped: Int(row[9].int ?? 0),
                 deleted: Int(row[10].int ?? 0), failed: Int(row[11].int ?? 0), message: row[12].text)
         }
     }

@@ -21,7 +21,8 @@ struct HistoryCommand: ParsableCommand {
                 for r in runs {
                     var object: [String: Any] = [
                         "id": r.id, "source": r.source, "destination": r.destination, "mode": r.mode,
-                        "started": r.started.timeIntervalSince1970, "status": r.status, "copied": r.copied, "bytes": r.bytes,
+                        "started": r.started.timeIntervalSince1970, "status": r.status, "copied": r.copied,
+                        "bytes": r.bytes,
                         "skipped": r.skipped, "deleted": r.deleted, "failed": r.failed,
                     ]
                     if let f = r.finished { object["finished"] = f.timeIntervalSince1970 }
@@ -34,7 +35,9 @@ struct HistoryCommand: ParsableCommand {
                 print("no runs recorded in \(store.path)")
                 return
             }
-            var table = TextTable(header: ["RUN", "STARTED", "MODE", "STATUS", "COPIED", "SKIPPED", "DELETED", "FAILED", "SOURCE → DESTINATION"])
+            var table = TextTable(header: [
+                "RUN", "STARTED", "MODE", "STATUS", "COPIED", "SKIPPED", "DELETED", "FAILED", "SOURCE → DESTINATION",
+            ])
             let formatter = ISO8601DateFormatter()
             for r in runs {
                 table.rows.append([

@@ -136,7 +136,9 @@ struct MigrateCommand: ParsableCommand {
 struct MoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "move", abstract: "Move files: each source file is deleted only after its copy was verified.",
-        discussion: "Source folders are left in place. A file the destination already has is deleted from the source only when a hash proves the copy.")
+        discussion:
+            "Source folders are left in place. A file the destination already has is deleted from the source only when a hash proves the copy."
+    )
     @OptionGroup var transfer: TransferOptions
     func run() throws { try transfer.run(.move) }
 }

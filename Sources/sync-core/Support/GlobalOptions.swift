@@ -8,7 +8,9 @@ struct GlobalOptions: ParsableArguments {
         help: "Accounts file (default: $SYNC_CORE_CONFIG or ~/.config/sync-core/config.toml).")
     var configPath: String?
 
-    @Option(name: .customLong("state"), help: "State database (default: $SYNC_CORE_STATE or ~/.local/state/sync-core/state.db).")
+    @Option(
+        name: .customLong("state"),
+        help: "State database (default: $SYNC_CORE_STATE or ~/.local/state/sync-core/state.db).")
     var statePath: String?
 
     @Flag(name: .shortAndLong, help: "Log connector messages down to debug level.")

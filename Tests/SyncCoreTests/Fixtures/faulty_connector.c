@@ -5,7 +5,8 @@
  *                         and hashes them, so finish() reports a CRC-32 that differs from the bytes
  *                         the host sent (data corrupted between host and store);
  *   FAULTY_HOSTILE=1      every listing also reports a file named ".." and one whose name is not
- *                         valid UTF-8, as a broken or malicious connector might.
+ *                         valid UTF-8, as a broken or malicious connector might;
+ *   FAULTY_NO_READS=1     opening a reader or hashing a file fails: proves a run read no contents.
  * Built by the tests with the system compiler: cc -I<header dir> -I Plugins/CDir/include ... -lz
  */
 #define sync_connector_entry cdir_inner_entry
@@ -48,6 +49,18 @@ static sc_code faulty_list(sc_session *s, const char *dir, sc_entry_fn fn, void 
     return SC_OK;
 }
 
+static sc_code faulty_open_reader(sc_session *s, const char *path, int64_t offset, int64_t length, sc_reader **out,
+                                  sc_error *err) {
+    if (getenv("FAULTY_NO_READS")) return fail(err, SC_ERR_INTERNAL, "read of '%s' attempted", path);
+    return cdir_open_reader(s, path, offset, length, out, err);
+}
+
+static sc_code faulty_hash(sc_session *s, const char *path, sc_hash_kind kind, char out[SC_HASH_VALUE_MAX],
+                           sc_error *err) {
+    if (getenv("FAULTY_NO_READS")) return fail(err, SC_ERR_INTERNAL, "hash of '%s' attempted", path);
+    return cdir_hash(s, path, kind, out, err);
+}
+
 static sc_ops faulty_ops;
 static sc_descriptor faulty_descriptor;
 
@@ -59,6 +72,8 @@ SC_EXPORT const sc_descriptor *sync_connector_entry(uint32_t major, uint32_t min
     faulty_ops = *inner->ops;
     faulty_ops.write = faulty_write;
     faulty_ops.list = faulty_list;
+    faulty_ops.open_reader = faulty_open_reader;
+    faulty_ops.hash = faulty_hash;
     faulty_descriptor = *inner;
     faulty_descriptor.ops = &faulty_ops;
     return &faulty_descriptor;
