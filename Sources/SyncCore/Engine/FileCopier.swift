@@ -29,15 +29,18 @@ struct FileCopier {
         var resumedFrom: Int64
     }
 
-    func copy(_ entry: Entry, from sourcePath: String, to destinationPath: String, relative: String, replace: Bool)
-        throws -> Copied
-    {
+    /// `progress` receives byte counts as they are sent (a retried attempt counts again).
+    func copy(
+        _ entry: Entry, from sourcePath: String, to destinationPath: String, relative: String, replace: Bool,
+        progress: (Int64) -> Void = { _ in }
+    ) throws -> Copied {
         var attempt = 0
         var corruptions = 0
         while true {
             attempt += 1
             do {
-                var copied = try copyOnce(entry, sourcePath, destinationPath, relative, replace: replace || attempt > 1)
+                var copied = try copyOnce(
+                    entry, sourcePath, destinationPath, relative, replace: replace || attempt > 1, progress: progress)
                 copied.corruptionsRetried = corruptions
                 return copied
             } catch let error as ConnectorError where RetryPolicy.isRetryable(error.code) && attempt < retry.attempts {
@@ -52,7 +55,8 @@ struct FileCopier {
     private final class TokenTrace: @unchecked Sendable { var stored = false }
 
     private func copyOnce(
-        _ entry: Entry, _ sourcePath: String, _ destinationPath: String, _ relative: String, replace: Bool
+        _ entry: Entry, _ sourcePath: String, _ destinationPath: String, _ relative: String, replace: Bool,
+        progress: (Int64) -> Void
     ) throws -> Copied {
         let sourceKinds = entry.hashes.keys.filter(MultiHasher.canCompute)
         let kinds = Array(Set(verifyKinds).union(sourceKinds)).sorted()
@@ -91,6 +95,7 @@ struct FileCopier {
         var last: Int64 = 0
         let sent = try pump.run(from: reader, to: writer, hashing: kinds, continuing: prefix) { total in
             limiter?.consume(Int(total - last))
+            progress(total - last)
             last = total
         }
         let bytes = start + sent.bytes

@@ -15,13 +15,16 @@ public final class SyncRun: @unchecked Sendable {
     let destinationRoot: String
     let options: SyncOptions
     private let emit: @Sendable (SyncEvent) -> Void
+    /// Live counters for a display; optional.
+    public let progress: TransferProgress?
     private let lock = NSLock()
     private var summary = SyncSummary()
 
     public init(
         source: Session, sourcePath: String, destination: Session, destinationPath: String, options: SyncOptions,
-        events: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+        progress: TransferProgress? = nil, events: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) {
+        self.progress = progress
         self.source = source
         self.sourceRoot = sourcePath
         self.destination = destination
@@ -186,14 +189,20 @@ public final class SyncRun: @unchecked Sendable {
             }
             return
         }
+        progress?.queued(bytes: entry.size)
         pool.submit { self.performTransfer(entry, path, replace: replace, copier: copier) }
     }
 
     /// Copies one file on the calling (worker) thread, then remembers it and, for move, deletes the source.
     private func performTransfer(_ entry: Entry, _ path: String, replace: Bool, copier: FileCopier) {
+        var succeeded = false
+        progress?.begin(path, total: entry.size)
+        defer { progress?.end(path, succeeded: succeeded) }
         do {
             let copied = try copier.copy(
-                entry, from: join(sourceRoot, path), to: join(destinationRoot, path), relative: path, replace: replace)
+                entry, from: join(sourceRoot, path), to: join(destinationRoot, path), relative: path, replace: replace,
+                progress: { [progress] delta in progress?.advance(path, by: delta) })
+            succeeded = true
             if copied.corruptionsRetried > 0 {
                 record(.corruptionRetried(path: path, times: copied.corruptionsRetried)) {
                     $0.corruptionsRetried += copied.corruptionsRetried

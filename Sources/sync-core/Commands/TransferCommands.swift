@@ -24,6 +24,9 @@ struct TransferOptions: ParsableArguments {
     @Flag(help: "One JSON object per event on standard output, then one for the summary.")
     var json = false
 
+    @Flag(inversion: .prefixedNo, help: "Show live progress (default: when standard error is a terminal).")
+    var progress: Bool?
+
     @Option(help: "Limit the total transfer rate, bytes per second (10M, 500k).")
     var bwlimit: String?
 
@@ -62,10 +65,15 @@ struct TransferOptions: ParsableArguments {
             }
             let json = self.json
             let verbose = global.verbose
+            let live = (progress ?? (isatty(2) == 1)) && mode != .check ? TransferProgress() : nil
             let run = SyncRun(
                 source: sourceSession, sourcePath: sourceSpec.path, destination: destinationSession,
-                destinationPath: destinationSpec.path, options: options,
-                events: { event in EventPrinter.print(event, json: json, verbose: verbose) })
+                destinationPath: destinationSpec.path, options: options, progress: live,
+                events: { event in ProgressDisplay.printing { EventPrinter.print(event, json: json, verbose: verbose) }
+                })
+            let display = live.map(ProgressDisplay.init)
+            display?.start()
+            defer { display?.stop() }
             let summary: SyncSummary
             do {
                 summary = try run.run()
@@ -80,6 +88,7 @@ struct TransferOptions: ParsableArguments {
             if let store, let runID {
                 try store.finishRun(runID, summary: summary, status: summary.succeeded ? "ok" : "failed")
             }
+            display?.stop()
             SummaryPrinter.print(summary, mode: mode, dryRun: dryRun, json: json)
             if !summary.succeeded { throw ExitCode(1) }
         }

@@ -1,0 +1,94 @@
+import Foundation
+import SyncCore
+
+/// A live view of a run on standard error: bytes, rate, ETA, files, and the files in flight.
+/// Redrawn a few times a second in place; other output goes through `printing` so that a line
+/// never lands in the middle of the display.
+final class ProgressDisplay: @unchecked Sendable {
+    nonisolated(unsafe) static var current: ProgressDisplay?
+
+    private let progress: TransferProgress
+    private let lock = NSLock()
+    private var drawnLines = 0
+    private var running = true
+    private let stopped = DispatchSemaphore(value: 0)
+    private let width: Int
+
+    init(_ progress: TransferProgress) {
+        self.progress = progress
+        var size = winsize()
+        width = ioctl(2, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 20 ? Int(size.ws_col) : 100
+    }
+
+    func start() {
+        ProgressDisplay.current = self
+        let thread = Thread { [self] in
+            while true {
+                lock.lock()
+                let go = running
+                if go { draw() }
+                lock.unlock()
+                if !go { break }
+                Thread.sleep(forTimeInterval: 0.25)
+            }
+            stopped.signal()
+        }
+        thread.name = "sync-core progress"
+        thread.start()
+    }
+
+    /// Clears the display for good (before the summary).
+    func stop() {
+        lock.lock()
+        let wasRunning = running
+        running = false
+        clear()
+        lock.unlock()
+        guard wasRunning else { return }
+        stopped.wait()
+        ProgressDisplay.current = nil
+    }
+
+    /// Runs `body` (which prints) with the display cleared, then draws it again.
+    static func printing(_ body: () -> Void) {
+        guard let display = current else { return body() }
+        display.lock.lock()
+        display.clear()
+        body()
+        if display.running { display.draw() }
+        display.lock.unlock()
+    }
+
+    private func clear() {
+        guard drawnLines > 0 else { return }
+        var out = "\r\u{1B}[2K"
+        for _ in 1..<drawnLines { out += "\u{1B}[1A\u{1B}[2K" }
+        write(out)
+        drawnLines = 0
+    }
+
+    private func draw() {
+        clear()
+        let s = progress.snapshot()
+        var lines = [
+            "\(humanBytes(s.bytesDone)) of \(humanBytes(s.bytesQueued)) queued, \(humanBytes(Int64(s.rate)))/s, "
+                + "ETA \(s.eta.map(duration) ?? "-"), files \(s.filesDone)/\(s.filesQueued), "
+                + "\(duration(s.elapsed)) elapsed"
+        ]
+        for a in s.active.prefix(8) {
+            let percent = a.total.map { $0 > 0 ? " \(Int(Double(a.done) * 100 / Double($0)))%" : "" } ?? ""
+            lines.append(" * \(a.path)\(percent)")
+        }
+        write(lines.map { String($0.prefix(width - 1)) }.joined(separator: "\n"))
+        drawnLines = lines.count
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    private func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s"
+    }
+}
