@@ -144,7 +144,8 @@ public final class SyncRun: @unchecked Sendable {
             }
             if s.isDirectory { return }
             if options.mode == .check {
-                pool.submit { self.checkContent(s, d, path) }
+                // Reading files to hash them belongs on the pool; a comparison of listings does not.
+                if needsReading(s, d) { pool.submit { self.checkContent(s, d, path) } } else { checkContent(s, d, path) }
                 return
             }
             if remembered(s, d, path) {
@@ -285,6 +286,13 @@ public final class SyncRun: @unchecked Sendable {
         } catch {
             fail(path, "cannot compare contents: \(error)")
         }
+    }
+
+    /// Whether comparing these two files by content means computing a hash by reading.
+    private func needsReading(_ s: Entry, _ d: Entry) -> Bool {
+        guard source.hasHash && destination.hasHash, s.size == d.size else { return false }
+        let common = source.plugin.hashKinds.filter { destination.plugin.hashKinds.contains($0) }
+        return !common.contains { s.hashes[$0] != nil && d.hashes[$0] != nil } && !common.isEmpty
     }
 
     /// The verdict of a hash both stores report or can compute (reading the files), or nil.
