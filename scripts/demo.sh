@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The built-in demo. Until the migration engine lands it shows the platform: the connectors found,
-# a configured account over a small media library, a listing, a file read through the ABI, and the
-# conformance suite running against the C connector. Everything lives under .build/demo.
+# The built-in demo: the connectors found, an account over a small media library, a migration of it
+# (live progress on a terminal), a second run that has nothing to do, a check, the run history, and
+# the conformance suite against the C connector. Everything lives under .build/demo. Cloud accounts
+# (the Put.io emulator) join the demo with the Put.io connector.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build
@@ -10,6 +11,7 @@ demo=$PWD/.build/demo
 rm -rf "$demo"
 mkdir -p "$demo"
 export SYNC_CORE_CONFIG=$demo/config.toml
+export SYNC_CORE_STATE=$demo/state.db
 export HOME=$demo/home   # keep the demo away from the user's own accounts and plugins
 sc() { echo; echo "\$ sync-core $*"; "$bin/sync-core" "$@"; }
 
@@ -34,6 +36,12 @@ sc account list
 sc ls local:library
 sc ls -R "local:library/Series/Northern Lights/Season 1"
 sc cat "local:library/Series/Northern Lights/Season 1/Northern Lights S01E02.fr.srt"
+mkdir -p "$demo/nas"
+sc account add cdir nas --set "root=$demo/nas"
+sc migrate local:library cdir:nas/media --bwlimit 40M
+sc migrate local:library cdir:nas/media
+sc check local:library cdir:nas/media
+sc history
 mkdir -p "$demo/scratch"
 sc plugin test cdir --set "root=$demo/scratch"
 echo

@@ -85,7 +85,7 @@ struct RootedPaths {
 enum PartialFile {
     static let marker = ".sc-partial"
 
-    static func isPartial(_ name: Substring) -> Bool { name.hasPrefix(".") && name.contains(marker) }
+    static func isPartial(_ name: Substring) -> Bool { name.hasPrefix(".") && name.hasSuffix(marker) }
 
     static func name(for target: Substring) -> String {
         let plain = ".\(target)\(marker)"

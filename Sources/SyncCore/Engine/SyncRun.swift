@@ -112,7 +112,7 @@ public final class SyncRun: @unchecked Sendable {
         deleteFolders: inout [String]
     ) {
         let path = pair.relative
-        if let refusal = NameCheck.refusal((pair.source ?? pair.destination)!) {
+        if let refusal = NameCheck.refusal((pair.source ?? pair.destination)!, name: pair.name) {
             fail(path, refusal)
             return
         }
@@ -145,7 +145,11 @@ public final class SyncRun: @unchecked Sendable {
             if s.isDirectory { return }
             if options.mode == .check {
                 // Reading files to hash them belongs on the pool; a comparison of listings does not.
-                if needsReading(s, d) { pool.submit { self.checkContent(s, d, path) } } else { checkContent(s, d, path) }
+                if needsReading(s, d) {
+                    pool.submit { self.checkContent(s, d, path) }
+                } else {
+                    checkContent(s, d, path)
+                }
                 return
             }
             if remembered(s, d, path) {
@@ -386,13 +390,12 @@ public final class SyncRun: @unchecked Sendable {
 
 /// Names that must never be written: they could escape the tree or cannot be represented.
 enum NameCheck {
-    static func refusal(_ entry: Entry) -> String? {
+    static func refusal(_ entry: Entry, name: String) -> String? {
         if !entry.pathIsValidUTF8 { return "refusing a name that is not valid UTF-8" }
-        let name = String(entry.name)
         if name.isEmpty || name == "." || name == ".." {
             return "refusing the name '\(name)': it could escape the tree"
         }
-        if name.contains("/") { return "refusing a name that contains '/'" }
+        if name.utf8.contains(UInt8(ascii: "/")) { return "refusing a name that contains '/'" }
         if name.utf8.contains(0) { return "refusing a name that contains a NUL byte" }
         return nil
     }
