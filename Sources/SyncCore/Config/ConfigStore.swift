@@ -24,11 +24,9 @@ public final class ConfigStore: @unchecked Sendable {
 
     /// `--config PATH`, else `$SYNC_CORE_CONFIG`, else `~/.config/sync-core/config.toml`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let path = environment["SYNC_CORE_CONFIG"], !path.isEmpty { return path }
-        let base =
-            environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
-        return base + "/sync-core/config.toml"
+        UserPaths.file(
+            override: "SYNC_CORE_CONFIG", xdg: "XDG_CONFIG_HOME", fallback: ".config", name: "config.toml",
+            environment: environment)
     }
 
     /// Loads the file; a missing file is an empty configuration.

@@ -48,21 +48,20 @@ struct TreeMarch {
             if let existing = started[folder.0] { return existing }
             let listing = FolderListing()
             started[folder.0] = listing
-            if folder.1 {
+            for (wanted, side) in [(folder.1, Side.source), (folder.2, Side.destination)] {
+                guard wanted else {
+                    listing.done.signal()
+                    continue
+                }
                 listers.submit {
-                    listing.source = Result { try children(source, sourceRoot, folder.0) }
+                    let result = Result {
+                        side == .source
+                            ? try children(source, sourceRoot, folder.0)
+                            : try children(destination, destinationRoot, folder.0)
+                    }
+                    if side == .source { listing.source = result } else { listing.destination = result }
                     listing.done.signal()
                 }
-            } else {
-                listing.done.signal()
-            }
-            if folder.2 {
-                listers.submit {
-                    listing.destination = Result { try children(destination, destinationRoot, folder.0) }
-                    listing.done.signal()
-                }
-            } else {
-                listing.done.signal()
             }
             return listing
         }
@@ -85,22 +84,32 @@ struct TreeMarch {
                 sourceEntries = s
                 destinationEntries = d
             }
-            // Pair first, queue the subfolders and start listing the next ones, then visit.
-            var pairs: [Pair] = []
+            // First pass: find the subfolders, queue them and start listing the next ones. Second
+            // pass: visit. Two cheap passes over sorted arrays beat holding a folder's pairs.
             var subfolders: [(String, Bool, Bool)] = []
             TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in
-                let path = relative.isEmpty ? name : relative + "/" + name
-                pairs.append(Pair(relative: path, name: name, source: s, destination: d))
                 let sourceDir = s?.isDirectory == true
                 let destinationDir = d?.isDirectory == true
                 if sourceDir || (destinationDir && visitDestinationOnly && s == nil) {
-                    subfolders.append((path, sourceDir, destinationDir))
+                    subfolders.append((relative.isEmpty ? name : relative + "/" + name, sourceDir, destinationDir))
                 }
             }
             // Reverse so that popLast visits children in name order.
             pending.append(contentsOf: subfolders.reversed())
             for next in pending.suffix(prefetch) { _ = start(next) }
-            for pair in pairs { try visit(pair) }
+            var visitError: Error?
+            TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in
+                guard visitError == nil else { return }
+                do {
+                    try visit(
+                        Pair(
+                            relative: relative.isEmpty ? name : relative + "/" + name, name: name, source: s,
+                            destination: d))
+                } catch {
+                    visitError = error
+                }
+            }
+            if let visitError { throw visitError }
         }
     }
 

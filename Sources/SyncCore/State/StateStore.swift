@@ -11,11 +11,9 @@ public final class StateStore: @unchecked Sendable {
     /// `$SYNC_CORE_STATE` (a file), else `$XDG_STATE_HOME/sync-core/state.db`, else
     /// `~/.local/state/sync-core/state.db`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let path = environment["SYNC_CORE_STATE"], !path.isEmpty { return path }
-        let base =
-            environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
-        return base + "/sync-core/state.db"
+        UserPaths.file(
+            override: "SYNC_CORE_STATE", xdg: "XDG_STATE_HOME", fallback: ".local/state", name: "state.db",
+            environment: environment)
     }
 
     public init(path: String) throws(ConfigError) {
