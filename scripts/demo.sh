@@ -38,7 +38,7 @@ sc ls -R "local:library/Series/Northern Lights/Season 1"
 sc cat "local:library/Series/Northern Lights/Season 1/Northern Lights S01E02.fr.srt"
 mkdir -p "$demo/nas"
 sc account add cdir nas --set "root=$demo/nas"
-sc migrate local:library cdir:nas/media --bwlimit 40M
+sc migrate local:library cdir:nas/media --bwlimit 10M
 sc migrate local:library cdir:nas/media
 sc check local:library cdir:nas/media
 sc history
