@@ -176,14 +176,7 @@ public final class ConfigStore: @unchecked Sendable {
     /// Writes a 0600 temporary file beside the config and renames it over: never a half-written
     /// config, never a moment when the secrets are readable by others.
     private func save(_ accounts: [Account]) throws(ConfigError) {
-        let dir = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(
-                atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw ConfigError("cannot create config folder \(dir): \(error.localizedDescription)")
-        }
+        try UserPaths.createPrivateFolder(for: path, what: "config")
         let temp = path + ".tmp-\(getpid())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else {

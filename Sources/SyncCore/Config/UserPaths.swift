@@ -13,4 +13,16 @@ enum UserPaths {
             ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/" + fallback)
         return base + "/sync-core/" + name
     }
+
+    /// Creates the folder that will hold `path`, readable by its owner only (0700) when created.
+    static func createPrivateFolder(for path: String, what: String) throws(ConfigError) {
+        let dir = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(
+                atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ConfigError("cannot create the \(what) folder \(dir): \(error.localizedDescription)")
+        }
+    }
 }

@@ -130,30 +130,32 @@ public struct Filter: Sendable {
         var body = text.trimmingCharacters(in: .whitespaces).uppercased()
         if body.hasSuffix("IB") { body.removeLast(2) } else if body.hasSuffix("B") { body.removeLast() }
         let units: [Character: Double] = ["K": 0x1p10, "M": 0x1p20, "G": 0x1p30, "T": 0x1p40, "P": 0x1p50]
-        var multiplier = 1.0
-        if let last = body.last, let unit = units[last] {
-            multiplier = unit
-            body.removeLast()
-        }
-        guard let value = Double(body), value >= 0, value.isFinite else {
+        guard let value = quantity(body, units) else {
             throw ConfigError("'\(text)' is not a size (examples: 500, 100k, 1.5M, 2G)")
         }
-        return Int64(value * multiplier)
+        return Int64(value)
     }
 
     /// Parses `90s`, `30m`, `12h`, `7d`, `2w` (a bare number is seconds) into nanoseconds.
     public static func parseAge(_ text: String) throws(ConfigError) -> Int64 {
-        var body = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let body = text.trimmingCharacters(in: .whitespaces).lowercased()
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800, "y": 31_557_600]
+        guard let value = quantity(body, units) else {
+            throw ConfigError("'\(text)' is not an age (examples: 90s, 30m, 12h, 7d, 2w)")
+        }
+        return Int64(value * 1e9)
+    }
+
+    /// A non-negative number with an optional one-letter unit from `units`.
+    private static func quantity(_ text: String, _ units: [Character: Double]) -> Double? {
+        var body = text
         var multiplier = 1.0
         if let last = body.last, let unit = units[last] {
             multiplier = unit
             body.removeLast()
         }
-        guard let value = Double(body), value >= 0, value.isFinite else {
-            throw ConfigError("'\(text)' is not an age (examples: 90s, 30m, 12h, 7d, 2w)")
-        }
-        return Int64(value * multiplier * 1e9)
+        guard let value = Double(body), value >= 0, value.isFinite else { return nil }
+        return value * multiplier
     }
 }
 

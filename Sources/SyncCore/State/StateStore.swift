@@ -17,14 +17,7 @@ public final class StateStore: @unchecked Sendable {
     }
 
     public init(path: String) throws(ConfigError) {
-        let dir = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(
-                atPath: dir.isEmpty ? "." : dir, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw ConfigError("cannot create the state folder \(dir): \(error.localizedDescription)")
-        }
+        try UserPaths.createPrivateFolder(for: path, what: "state")
         // Resume tokens may carry upload-session secrets: the database is the user's alone.
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         if fd >= 0 { close(fd) }
