@@ -220,6 +220,42 @@ import Testing
         #expect(try snapshot(dst) == snapshot(src))
     }
 
+    @Test func destinationNameRulesAreAppliedReversibly() throws {
+        let store = work + "/store"
+        var env = try faultyAccount("strict", root: store)
+        env["FAULTY_FORBIDDEN"] = ":?*"
+        env["FAULTY_NAME_FLAGS"] = String(0x1 | 0x4)  // case-insensitive, no trailing dot
+        env["FAULTY_MAX_NAME"] = "60"
+        let media = work + "/media"
+        try FileManager.default.createDirectory(atPath: media + "/Season: One", withIntermediateDirectories: true)
+        for name in ["Season: One/E01?.mkv", "notes.", "Readme.txt", "README.TXT", String(repeating: "n", count: 61)] {
+            try write(name, bytes: 100, seed: UInt64(name.count), root: media)
+        }
+        let first = try cli(["migrate", media, "faulty:strict", "--json"], environment: env)
+        #expect(first.status == 1)
+        let failures = events(first, "failed").map { ($0["path"] as! String, $0["reason"] as! String) }
+        #expect(failures.count == 2, "\(failures)")
+        #expect(failures.contains { $0.0 == "Readme.txt" && $0.1.contains("collides with 'README.TXT'") })
+        #expect(
+            failures.contains { $0.0.hasPrefix("nnn") && $0.1.contains("61 bytes, longer than the destination's 60") })
+        // What landed is encoded, and nothing else landed.
+        let stored = Set(try FileManager.default.subpathsOfDirectory(atPath: store))
+        #expect(stored == ["Season： One", "Season： One/E01？.mkv", "notes．", "README.TXT"], "\(stored)")
+        #expect(
+            FileManager.default.contents(atPath: store + "/Season： One/E01？.mkv")
+                == FileManager.default.contents(atPath: media + "/Season: One/E01?.mkv"))
+
+        // Read back decoded: the next run pairs every stored file with its source and copies nothing.
+        let second = try cli(["migrate", media, "faulty:strict", "--json"], environment: env)
+        #expect(summary(second)["copied"] as? Int == 0)
+        #expect(summary(second)["skipped"] as? Int == 3)
+        let listing = try cli(["ls", "-R", "faulty:strict"], environment: env)
+        #expect(listing.stdout.contains("Season： One/E01？.mkv"))
+        let sync = try cli(["sync", media, "faulty:strict", "--json"], environment: env)
+        #expect(summary(sync)["deleted"] as? Int == 0)  // encoded names are not mistaken for extras
+        #expect(Set(try FileManager.default.subpathsOfDirectory(atPath: store)) == stored)
+    }
+
     @Test func badRootsGetOneLine() throws {
         try write("file.bin", bytes: 1, seed: 1, root: work)
         for (args, fragment) in [

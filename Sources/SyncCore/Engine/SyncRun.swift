@@ -14,6 +14,8 @@ public final class SyncRun: @unchecked Sendable {
     let destination: Session
     let destinationRoot: String
     let options: SyncOptions
+    /// The destination's name rules.
+    let names: NameEncoder
     private let emit: @Sendable (SyncEvent) -> Void
     /// Live counters for a display; optional.
     public let progress: TransferProgress?
@@ -30,6 +32,7 @@ public final class SyncRun: @unchecked Sendable {
         self.destination = destination
         self.destinationRoot = destinationPath
         self.options = options
+        self.names = NameEncoder(rules: destination.plugin.nameRules)
         self.emit = events
     }
 
@@ -75,11 +78,18 @@ public final class SyncRun: @unchecked Sendable {
         let pool = WorkerPool(width: options.transfers, name: "sync-core transfer")
         var sourceListingFailed = false
         var sourceHasEntries = false
-        var deleteFiles: [String] = []
-        var deleteFolders: [String] = []
+        // (relative path for reports, destination path to act on)
+        var deleteFiles: [(String, String)] = []
+        var deleteFolders: [(String, String)] = []
         let march = TreeMarch(
             source: source, sourceRoot: sourceRoot, destination: destination, destinationRoot: destinationRoot,
-            visitDestinationOnly: options.mode == .sync || options.mode == .check, filter: options.filter)
+            visitDestinationOnly: options.mode == .sync || options.mode == .check, filter: options.filter,
+            names: names,
+            collided: { path, other in
+                self.fail(
+                    path,
+                    "not transferred: its name collides with '\(other)' at the destination (\(self.collisionKind))")
+            })
         try march.run(
             destinationExists: destinationExists,
             visit: { pair in
@@ -105,11 +115,16 @@ public final class SyncRun: @unchecked Sendable {
         return summary
     }
 
+    private var collisionKind: String {
+        destination.plugin.nameRules.caseInsensitive
+            ? "names that differ only in case are one name there" : "the source holds two entries of this name"
+    }
+
     // MARK: Decisions
 
     private func visit(
-        _ pair: TreeMarch.Pair, copier: FileCopier, pool: WorkerPool, deleteFiles: inout [String],
-        deleteFolders: inout [String]
+        _ pair: TreeMarch.Pair, copier: FileCopier, pool: WorkerPool, deleteFiles: inout [(String, String)],
+        deleteFolders: inout [(String, String)]
     ) {
         let path = pair.relative
         if let refusal = NameCheck.refusal((pair.source ?? pair.destination)!, name: pair.name) {
@@ -120,17 +135,19 @@ public final class SyncRun: @unchecked Sendable {
         case (let s?, nil):
             if options.mode == .check {
                 record(.differs(path: path, reason: "only in the source")) { $0.differences += 1 }
+            } else if let refusal = names.refusal(pair.encodedName) {
+                fail(path, "cannot be stored at the destination: \(refusal)")
             } else if s.isDirectory {
                 // With file filters, a folder is made only when a selected file lands in it.
-                if !options.filter.selectsFiles { createFolder(path) }
+                if !options.filter.selectsFiles { createFolder(path, at: pair.destinationPath) }
             } else {
-                transfer(s, path, replace: false, copier: copier, pool: pool)
+                transfer(s, path, to: pair.destinationPath, replace: false, copier: copier, pool: pool)
             }
         case (nil, let d?):
             if options.mode == .check {
                 record(.differs(path: path, reason: "only in the destination")) { $0.differences += 1 }
             } else if options.mode == .sync {
-                if d.isDirectory { deleteFolders.append(path) } else { deleteFiles.append(path) }
+                if d.isDirectory { deleteFolders.append((path, d.path)) } else { deleteFiles.append((path, d.path)) }
             }
         case (let s?, let d?):
             if s.isDirectory != d.isDirectory {
@@ -166,27 +183,29 @@ public final class SyncRun: @unchecked Sendable {
                     remember(path, s, d, hashes: [:])
                 }
             case .differs:
-                transfer(s, path, replace: true, copier: copier, pool: pool)
+                transfer(s, path, to: d.path, replace: true, copier: copier, pool: pool)
             }
         case (nil, nil):
             return
         }
     }
 
-    private func createFolder(_ path: String) {
+    private func createFolder(_ path: String, at destinationPath: String) {
         if options.dryRun {
             record(.wouldCreateFolder(path: path)) { $0.createdFolders += 1 }
             return
         }
         do {
-            try destination.mkdir(join(destinationRoot, path))
+            try destination.mkdir(destinationPath)
             record(.createdFolder(path: path)) { $0.createdFolders += 1 }
         } catch {
             fail(path, "cannot create the folder: \(error)")
         }
     }
 
-    private func transfer(_ entry: Entry, _ path: String, replace: Bool, copier: FileCopier, pool: WorkerPool) {
+    private func transfer(
+        _ entry: Entry, _ path: String, to destinationPath: String, replace: Bool, copier: FileCopier, pool: WorkerPool
+    ) {
         if options.dryRun {
             record(.wouldCopy(path: path, bytes: entry.size)) {
                 $0.copied += 1
@@ -195,17 +214,19 @@ public final class SyncRun: @unchecked Sendable {
             return
         }
         progress?.queued(bytes: entry.size)
-        pool.submit { self.performTransfer(entry, path, replace: replace, copier: copier) }
+        pool.submit { self.performTransfer(entry, path, to: destinationPath, replace: replace, copier: copier) }
     }
 
     /// Copies one file on the calling (worker) thread, then remembers it and, for move, deletes the source.
-    private func performTransfer(_ entry: Entry, _ path: String, replace: Bool, copier: FileCopier) {
+    private func performTransfer(
+        _ entry: Entry, _ path: String, to destinationPath: String, replace: Bool, copier: FileCopier
+    ) {
         var succeeded = false
         progress?.begin(path, total: entry.size)
         defer { progress?.end(path, succeeded: succeeded) }
         do {
             let copied = try copier.copy(
-                entry, from: join(sourceRoot, path), to: join(destinationRoot, path), relative: path, replace: replace,
+                entry, from: entry.path, to: destinationPath, relative: path, replace: replace,
                 progress: { [progress] delta in progress?.advance(path, by: delta) })
             succeeded = true
             if copied.corruptionsRetried > 0 {
@@ -282,7 +303,7 @@ public final class SyncRun: @unchecked Sendable {
                 remember(path, s, d, hashes: [:])
                 deleteSource(path)
             case .differs?:
-                performTransfer(s, path, replace: true, copier: copier)
+                performTransfer(s, path, to: d.path, replace: true, copier: copier)
             case nil:
                 fail(
                     path, "left in the source: no hash both stores share to verify the copy already at the destination")
@@ -308,8 +329,8 @@ public final class SyncRun: @unchecked Sendable {
             source.hasHash && destination.hasHash
             ? [HashKind.crc32, .sha1, .md5, .sha256].first(where: common.contains) : nil
         guard let kind = listed ?? onDemand else { return nil }
-        let ours = try s.hashes[kind] ?? source.hash(join(sourceRoot, path), kind: kind)
-        let theirs = try d.hashes[kind] ?? destination.hash(join(destinationRoot, path), kind: kind)
+        let ours = try s.hashes[kind] ?? source.hash(s.path, kind: kind)
+        let theirs = try d.hashes[kind] ?? destination.hash(d.path, kind: kind)
         return ours == theirs ? .same : .differs("\(kind) \(ours) ≠ \(theirs)")
     }
 
@@ -338,7 +359,9 @@ public final class SyncRun: @unchecked Sendable {
 
     // MARK: Deletions
 
-    private func deleteExtras(files: [String], folders: [String], sourceListingFailed: Bool, sourceEmpty: Bool) {
+    private func deleteExtras(
+        files: [(String, String)], folders: [(String, String)], sourceListingFailed: Bool, sourceEmpty: Bool
+    ) {
         let total = files.count + folders.count
         guard total > 0 else { return }
         lock.lock()
@@ -358,26 +381,27 @@ public final class SyncRun: @unchecked Sendable {
             record(.deletionsSkipped(count: total, reason: reason)) { $0.deletionsSkipped += total }
             return
         }
-        for file in files {
+        for (file, at) in files {
             if options.dryRun {
                 record(.wouldDelete(path: file)) { $0.deleted += 1 }
                 continue
             }
             do {
-                try destination.remove(join(destinationRoot, file))
+                try destination.remove(at)
                 record(.deleted(path: file)) { $0.deleted += 1 }
             } catch {
                 fail(file, "cannot delete: \(error)")
             }
         }
         // Deepest first, so each folder is empty when its turn comes.
-        for folder in folders.sorted(by: { $0.split(separator: "/").count > $1.split(separator: "/").count }) {
+        for (folder, at) in folders.sorted(by: { $0.1.split(separator: "/").count > $1.1.split(separator: "/").count })
+        {
             if options.dryRun {
                 record(.wouldDelete(path: folder + "/")) { $0.deleted += 1 }
                 continue
             }
             do {
-                try destination.rmdir(join(destinationRoot, folder))
+                try destination.rmdir(at)
                 record(.deleted(path: folder + "/")) { $0.deleted += 1 }
             } catch let error as ConnectorError where error.code == .notEmpty && options.filter.selectsFiles {
                 continue  // it holds files the filters exclude: those are not ours to delete

@@ -7,12 +7,25 @@ import Foundation
 /// as equal, but a store may hold both as two different files.
 struct TreeMarch {
     struct Pair {
-        /// Path relative to both roots.
+        /// Path relative to both roots, in the source's spelling.
         var relative: String
         /// Its last segment.
         var name: String
         var source: Entry?
         var destination: Entry?
+        /// Where it is (or goes) at the destination: the existing entry's path, or the parent's
+        /// destination path joined with the name encoded for the destination's rules.
+        var destinationPath: String
+        /// The encoded name a new destination entry would get.
+        var encodedName: String
+    }
+
+    /// A folder still to visit.
+    struct Folder {
+        var relative: String
+        var destinationPath: String
+        var onSource: Bool
+        var onDestination: Bool
     }
 
     enum Side: String { case source, destination }
@@ -31,6 +44,10 @@ struct TreeMarch {
     let visitDestinationOnly: Bool
     /// Entries it excludes are dropped from both sides before pairing.
     let filter: Filter
+    /// The destination's name rules: names are decoded from it, encoded for it, and paired by key.
+    let names: NameEncoder
+    /// Reports a source entry that cannot be paired on its own (its key collides with another's).
+    let collided: (_ relative: String, _ with: String) -> Void
 
     /// Calls `visit` for every pair, parents before children. A folder that cannot be listed is
     /// reported to `failed` and skipped (with everything below it); the march goes on.
@@ -39,16 +56,17 @@ struct TreeMarch {
     /// while the march visits one folder's pairs, the next folders on its stack are already being
     /// listed (at most `prefetch` ahead, so memory stays a few folders' worth).
     func run(destinationExists: Bool, visit: (Pair) throws -> Void, failed: (ListingFailure) -> Void) throws {
-        // (relative folder, listed at source?, listed at destination?)
-        var pending: [(String, Bool, Bool)] = [("", true, destinationExists)]
+        var pending = [
+            Folder(relative: "", destinationPath: destinationRoot, onSource: true, onDestination: destinationExists)
+        ]
         var started: [String: FolderListing] = [:]
         let listers = WorkerPool(width: 2, name: "sync-core lister")
         defer { listers.finish() }
-        func start(_ folder: (String, Bool, Bool)) -> FolderListing {
-            if let existing = started[folder.0] { return existing }
+        func start(_ folder: Folder) -> FolderListing {
+            if let existing = started[folder.relative] { return existing }
             let listing = FolderListing()
-            started[folder.0] = listing
-            for (wanted, side) in [(folder.1, Side.source), (folder.2, Side.destination)] {
+            started[folder.relative] = listing
+            for (wanted, side) in [(folder.onSource, Side.source), (folder.onDestination, Side.destination)] {
                 guard wanted else {
                     listing.done.signal()
                     continue
@@ -56,8 +74,9 @@ struct TreeMarch {
                 listers.submit {
                     let result = Result {
                         side == .source
-                            ? try children(source, sourceRoot, folder.0)
-                            : try children(destination, destinationRoot, folder.0)
+                            ? try children(
+                                source, join(sourceRoot, folder.relative), relative: folder.relative, decode: false)
+                            : try children(destination, folder.destinationPath, relative: folder.relative, decode: true)
                     }
                     if side == .source { listing.source = result } else { listing.destination = result }
                     listing.done.signal()
@@ -66,12 +85,12 @@ struct TreeMarch {
             return listing
         }
         while let folder = pending.popLast() {
-            let relative = folder.0
+            let relative = folder.relative
             let listing = start(folder)
             started[relative] = nil
             listing.done.wait()
             listing.done.wait()
-            let sourceEntries: [Named]
+            var sourceEntries: [Named]
             let destinationEntries: [Named]
             switch (listing.source, listing.destination) {
             case (.failure(let error), _):
@@ -84,14 +103,25 @@ struct TreeMarch {
                 sourceEntries = s
                 destinationEntries = d
             }
+            sourceEntries = dropCollisions(sourceEntries, in: relative)
+            func pair(_ name: String, _ s: Entry?, _ d: Entry?) -> Pair {
+                let encoded = d.map { String($0.name) } ?? names.encode(name)
+                return Pair(
+                    relative: relative.isEmpty ? name : relative + "/" + name, name: name, source: s, destination: d,
+                    destinationPath: d?.path ?? join(folder.destinationPath, encoded), encodedName: encoded)
+            }
             // First pass: find the subfolders, queue them and start listing the next ones. Second
             // pass: visit. Two cheap passes over sorted arrays beat holding a folder's pairs.
-            var subfolders: [(String, Bool, Bool)] = []
+            var subfolders: [Folder] = []
             TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in
                 let sourceDir = s?.isDirectory == true
                 let destinationDir = d?.isDirectory == true
                 if sourceDir || (destinationDir && visitDestinationOnly && s == nil) {
-                    subfolders.append((relative.isEmpty ? name : relative + "/" + name, sourceDir, destinationDir))
+                    let p = pair(name, s, d)
+                    subfolders.append(
+                        Folder(
+                            relative: p.relative, destinationPath: p.destinationPath, onSource: sourceDir,
+                            onDestination: destinationDir))
                 }
             }
             // Reverse so that popLast visits children in name order.
@@ -101,16 +131,30 @@ struct TreeMarch {
             TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in
                 guard visitError == nil else { return }
                 do {
-                    try visit(
-                        Pair(
-                            relative: relative.isEmpty ? name : relative + "/" + name, name: name, source: s,
-                            destination: d))
+                    try visit(pair(name, s, d))
                 } catch {
                     visitError = error
                 }
             }
             if let visitError { throw visitError }
         }
+    }
+
+    /// Keeps the first of source entries whose keys are equal (names differing only in case, for a
+    /// case-insensitive destination, or exact duplicates) and reports the others.
+    private func dropCollisions(_ entries: [Named], in relative: String) -> [Named] {
+        guard entries.count > 1 else { return entries }
+        var kept: [Named] = []
+        kept.reserveCapacity(entries.count)
+        for entry in entries {
+            if let previous = kept.last, bytesEqual(previous.key, entry.key) {
+                let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
+                collided(path, relative.isEmpty ? previous.name : relative + "/" + previous.name)
+                continue
+            }
+            kept.append(entry)
+        }
+        return kept
     }
 
     /// Folders listed ahead of the march.
@@ -124,33 +168,44 @@ struct TreeMarch {
         let done = DispatchSemaphore(value: 0)
     }
 
-    /// An entry with its name split off once (sorting compares names many times).
+    /// An entry with its name split off once (sorting compares names many times), and the key it
+    /// is paired by.
     struct Named {
         var name: String
+        var key: String
         var entry: Entry
     }
 
-    /// One folder's entries that the filter keeps, sorted by name bytes.
-    func children(_ session: Session, _ root: String, _ relative: String) throws -> [Named] {
+    /// One folder's entries that the filter keeps, sorted by key bytes. Destination names are
+    /// decoded from the destination's encoding first.
+    func children(_ session: Session, _ listed: String, relative: String, decode: Bool) throws -> [Named] {
         var entries: [Named] = []
-        let prefix = relative.isEmpty ? "" : relative + "/"
-        let listed = join(root, relative)
+        let relativePrefix = relative.isEmpty ? "" : relative + "/"
         let listedSlash = listed.isEmpty ? "" : listed + "/"
         let cut = listedSlash.utf8.count
         try session.list(listed) { entry in
             // The name is what follows "<listed folder>/" (checked, since a connector may err).
-            let name =
+            let raw =
                 entry.path.utf8.count > cut && bytesStart(entry.path, with: listedSlash)
                 ? String(Substring(entry.path.utf8.dropFirst(cut))) : String(entry.name)
-            if filter.isEmpty || filter.includes(entry, relative: prefix + name) {
-                entries.append(Named(name: name, entry: entry))
+            let name = decode ? names.decode(raw) : raw
+            if filter.isEmpty || filter.includes(entry, relative: relativePrefix + name) {
+                entries.append(Named(name: name, key: names.foldsKeys ? names.key(name) : name, entry: entry))
             }
         }
-        entries.sort { bytesPrecede($0.name, $1.name) }
+        if names.foldsKeys {
+            // Equal keys (a collision) are ordered by the names' own bytes: which one is kept is
+            // then the same on every run.
+            entries.sort {
+                bytesPrecede($0.key, $1.key) || (bytesEqual($0.key, $1.key) && bytesPrecede($0.name, $1.name))
+            }
+        } else {
+            entries.sort { bytesPrecede($0.key, $1.key) }
+        }
         return entries
     }
 
-    /// Merges two name-sorted lists, pairing equal names (byte-exact).
+    /// Merges two key-sorted lists, pairing equal keys (byte-exact).
     static func merge(_ a: [Named], _ b: [Named], _ body: (String, Entry?, Entry?) -> Void) {
         var i = 0
         var j = 0
@@ -161,11 +216,11 @@ struct TreeMarch {
             } else if i == a.count {
                 body(b[j].name, nil, b[j].entry)
                 j += 1
-            } else if bytesEqual(a[i].name, b[j].name) {
+            } else if bytesEqual(a[i].key, b[j].key) {
                 body(a[i].name, a[i].entry, b[j].entry)
                 i += 1
                 j += 1
-            } else if bytesPrecede(a[i].name, b[j].name) {
+            } else if bytesPrecede(a[i].key, b[j].key) {
                 body(a[i].name, a[i].entry, nil)
                 i += 1
             } else {

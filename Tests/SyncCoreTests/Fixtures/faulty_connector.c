@@ -6,7 +6,10 @@
  *                         the host sent (data corrupted between host and store);
  *   FAULTY_HOSTILE=1      every listing also reports a file named ".." and one whose name is not
  *                         valid UTF-8, as a broken or malicious connector might;
- *   FAULTY_NO_READS=1     opening a reader or hashing a file fails: proves a run read no contents.
+ *   FAULTY_NO_READS=1     opening a reader or hashing a file fails: proves a run read no contents;
+ *   FAULTY_FORBIDDEN=...  characters its names may not contain (the descriptor's name rules; the
+ *   FAULTY_NAME_FLAGS=n   files still land in a plain folder, so tests can see what was written),
+ *   FAULTY_MAX_NAME=n     SC_NAME_* flags and the longest name in bytes.
  * Built by the tests with the system compiler: cc -I<header dir> -I Plugins/CDir/include ... -lz
  */
 #define sync_connector_entry cdir_inner_entry
@@ -76,5 +79,8 @@ SC_EXPORT const sc_descriptor *sync_connector_entry(uint32_t major, uint32_t min
     faulty_ops.hash = faulty_hash;
     faulty_descriptor = *inner;
     faulty_descriptor.ops = &faulty_ops;
+    if (getenv("FAULTY_FORBIDDEN")) faulty_descriptor.forbidden_chars = getenv("FAULTY_FORBIDDEN");
+    if (getenv("FAULTY_NAME_FLAGS")) faulty_descriptor.name_flags = (uint32_t)atoi(getenv("FAULTY_NAME_FLAGS"));
+    if (getenv("FAULTY_MAX_NAME")) faulty_descriptor.max_name_bytes = (uint32_t)atoi(getenv("FAULTY_MAX_NAME"));
     return &faulty_descriptor;
 }
