@@ -207,6 +207,40 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dst + "/empty.txt"))
     }
 
+    @Test func temporaryFailuresAndRateLimitsAreRetried() throws {
+        for (code, retryAfter) in [("5", "0"), ("4", "150")] {  // TRANSIENT; RATE_LIMITED with retry-after
+            let store = work + "/store-\(code)"
+            var env = try faultyAccount("s\(code)", root: store)
+            env["FAULTY_FAIL_WRITERS"] = "3"
+            env["FAULTY_FAIL_CODE"] = code
+            env["FAULTY_RETRY_AFTER_MS"] = retryAfter
+            let out = try cli(["copy", src, "faulty:s\(code)", "--json", "--retry-delay", "0.01"], environment: env)
+            #expect(out.status == 0, "code \(code): \(out.stderr)")
+            #expect(summary(out)["copied"] as? Int == 7)
+            #expect(try snapshot(store) == snapshot(src))
+        }
+    }
+
+    @Test func retriesAreBoundedAndOnlyForRetryableCodes() throws {
+        var env = try faultyAccount("store", root: dst)
+        env["FAULTY_FAIL_WRITERS"] = "1000"
+        let bounded = try cli(
+            ["copy", src, "faulty:store", "--json", "--retries", "2", "--retry-delay", "0.01"], environment: env)
+        #expect(bounded.status == 1)
+        let failed = events(bounded, "failed")
+        #expect(failed.count == 7)
+        #expect(failed.allSatisfy { ($0["reason"] as? String)?.contains("injected failure") == true })
+        // QUOTA is not retried: the one failure injected fails its file, although a second attempt
+        // would have succeeded; every other file goes through.
+        env["FAULTY_FAIL_WRITERS"] = "1"
+        env["FAULTY_FAIL_CODE"] = "6"
+        let quota = try cli(
+            ["copy", src, "faulty:store", "--json", "--transfers", "1", "--retry-delay", "0.01"], environment: env)
+        #expect(quota.status == 1)
+        #expect(events(quota, "failed").count == 1)
+        #expect(summary(quota)["copied"] as? Int == 6)
+    }
+
     @Test func hostileNamesAreRefusedWhileTheRestProceeds() throws {
         var env = try faultyAccount("source", root: src)
         env["FAULTY_HOSTILE"] = "1"

@@ -16,6 +16,9 @@ struct FileCopier {
     let retry: RetryPolicy
     let state: (store: StateStore, job: Int64)?
     let limiter: RateLimiter?
+    /// One per side: a rate limit on an account pauses every transfer to or from it.
+    let sourcePacer = AccountPacer()
+    let destinationPacer = AccountPacer()
     let pump = StreamPump()
 
     struct Copied {
@@ -38,15 +41,27 @@ struct FileCopier {
         var corruptions = 0
         while true {
             attempt += 1
+            sourcePacer.wait()
+            destinationPacer.wait()
             do {
                 var copied = try copyOnce(
                     entry, sourcePath, destinationPath, relative, replace: replace || attempt > 1, progress: progress)
                 copied.corruptionsRetried = corruptions
                 return copied
-            } catch let error as ConnectorError where RetryPolicy.isRetryable(error.code) && attempt < retry.attempts {
-                if error.code == .corrupt { corruptions += 1 }
-                if source.services.isCancelled { throw error }
-                Thread.sleep(forTimeInterval: retry.delay(after: error, attempt: attempt))
+            } catch {
+                let (side, failure) = SidedError.split(error)
+                guard let failure, RetryPolicy.isRetryable(failure.code), attempt < retry.attempts,
+                    !source.services.isCancelled
+                else { throw failure ?? error }
+                if failure.code == .corrupt { corruptions += 1 }
+                let delay = retry.delay(after: failure, attempt: attempt)
+                if failure.code == .rateLimited {
+                    // The account that asked pauses for everyone; the other side keeps its pace.
+                    if side != .destination { sourcePacer.pause(for: delay) }
+                    if side != .source { destinationPacer.pause(for: delay) }
+                } else {
+                    Thread.sleep(forTimeInterval: delay)
+                }
             }
         }
     }
@@ -79,24 +94,35 @@ struct FileCopier {
                 trace.stored = true
             }
         }
-        let writer = try destination.openWriter(
-            destinationPath,
-            options: .init(
-                size: entry.size, mtimeNanoseconds: keepMtime ? entry.mtimeNanoseconds : nil, replace: replace,
-                wantHashes: verifyKinds, resumeToken: token, onResumeToken: checkpoint))
+        let writer = try SidedError.on(.destination) {
+            try destination.openWriter(
+                destinationPath,
+                options: .init(
+                    size: entry.size, mtimeNanoseconds: keepMtime ? entry.mtimeNanoseconds : nil, replace: replace,
+                    wantHashes: verifyKinds, resumeToken: token, onResumeToken: checkpoint))
+        }
         defer { writer.abort() }  // a no-op once finish() has run
         let start = writer.startOffset
         if let size = entry.size, start > size {
             throw ConnectorError(.corrupt, "destination resumed at \(start), beyond the source's \(size) bytes")
         }
-        let prefix = start > 0 && !kinds.isEmpty ? try hashPrefix(sourcePath, upTo: start, kinds) : nil
-        let reader = try source.openReader(sourcePath, offset: start)
+        let prefix =
+            start > 0 && !kinds.isEmpty
+            ? try SidedError.on(.source) { try hashPrefix(sourcePath, upTo: start, kinds) } : nil
+        let reader = try SidedError.on(.source) { try source.openReader(sourcePath, offset: start) }
         defer { reader.close() }
         var last: Int64 = 0
-        let sent = try pump.run(from: reader, to: writer, hashing: kinds, continuing: prefix) { total in
-            limiter?.consume(Int(total - last))
-            progress(total - last)
-            last = total
+        let sent: StreamPump.Outcome
+        do {
+            sent = try pump.run(from: reader, to: writer, hashing: kinds, continuing: prefix) { total in
+                limiter?.consume(Int(total - last))
+                progress(total - last)
+                last = total
+            }
+        } catch let failure as StreamPump.ReadFailure {
+            throw SidedError.tag(.source, failure.underlying)
+        } catch {
+            throw SidedError.tag(.destination, error)
         }
         let bytes = start + sent.bytes
         if let size = entry.size, bytes != size {
@@ -108,7 +134,7 @@ struct FileCopier {
                     .corrupt, "bytes read from the source have \(kind) \(read), its listing says \(listed)")
             }
         }
-        let landed = try writer.finish()
+        let landed = try SidedError.on(.destination) { try writer.finish() }
         var problem: String?
         if let size = landed.size, size != bytes {
             problem = "destination reports \(size) bytes, \(bytes) were sent"
@@ -146,5 +172,29 @@ struct FileCopier {
             throw ConnectorError(.corrupt, "source ended at \(seen) bytes, before the resumed \(count)")
         }
         return hasher
+    }
+}
+
+/// A connector error with the side (account) it came from, so a rate limit pauses the right one.
+struct SidedError: Error {
+    let side: TreeMarch.Side
+    let error: ConnectorError
+
+    static func tag(_ side: TreeMarch.Side, _ error: Error) -> Error {
+        (error as? ConnectorError).map { SidedError(side: side, error: $0) } ?? error
+    }
+
+    static func on<T>(_ side: TreeMarch.Side, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw tag(side, error)
+        }
+    }
+
+    /// The side (nil when the error is the copier's own) and the connector error, if it is one.
+    static func split(_ error: Error) -> (TreeMarch.Side?, ConnectorError?) {
+        if let sided = error as? SidedError { return (sided.side, sided.error) }
+        return (nil, error as? ConnectorError)
     }
 }

@@ -16,6 +16,8 @@ public struct SyncOptions: Sendable {
     public var mode: Mode
     /// Files transferred at once (the run's width).
     public var transfers = 4
+    /// check: files compared at once (hashing means reading, so this is an I/O width).
+    public var checkers = 8
     public var dryRun = false
     /// A sync that would delete more than this deletes nothing.
     public var maxDelete: Int?

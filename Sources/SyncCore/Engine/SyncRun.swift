@@ -75,7 +75,9 @@ public final class SyncRun: @unchecked Sendable {
             verifyKinds: Comparison.verificationKinds(source: source.plugin, destination: destination.plugin),
             keepMtime: destination.plugin.capabilities.contains(.setMtime), retry: options.retry,
             state: options.state, limiter: options.bandwidthLimit.map { RateLimiter(bytesPerSecond: $0) })
-        let pool = WorkerPool(width: options.transfers, name: "sync-core transfer")
+        let pool = WorkerPool(
+            width: options.mode == .check ? options.checkers : options.transfers,
+            name: options.mode == .check ? "sync-core checker" : "sync-core transfer")
         var sourceListingFailed = false
         var sourceHasEntries = false
         // (relative path for reports, destination path to act on)

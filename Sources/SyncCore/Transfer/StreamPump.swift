@@ -34,6 +34,12 @@ public struct StreamPump {
         case failed(Error)
     }
 
+    /// A failure of the reader (the source side), as opposed to one of the writer.
+    public struct ReadFailure: Error, CustomStringConvertible {
+        public let underlying: Error
+        public var description: String { String(describing: underlying) }
+    }
+
     /// Pumps until the reader's end. The writer is left open (the caller finishes or aborts it).
     /// `progress` is called on the writing thread after each buffer with the running byte count.
     /// `continuing` carries a hasher that has already seen the bytes before the reader's start (a
@@ -59,7 +65,7 @@ public struct StreamPump {
                     slot.count = n
                     filled.push(.data(slot))
                 } catch {
-                    filled.push(.failed(error))
+                    filled.push(.failed(ReadFailure(underlying: error)))
                     return
                 }
             }

@@ -15,8 +15,16 @@ struct TransferOptions: ParsableArguments {
     @Option(help: "Files transferred at once.")
     var transfers = 4
 
+    @Option(help: "Files compared at once by check.")
+    var checkers = 8
+
     @Option(help: "Attempts per file for temporary failures, rate limits and failed verification.")
     var retries = 5
+
+    @Option(
+        name: .customLong("retry-delay"),
+        help: "First backoff after a temporary failure, in seconds (doubles per attempt).")
+    var retryDelay = 0.5
 
     @Flag(name: .customLong("dry-run"), help: "Report what would be done; change nothing.")
     var dryRun = false
@@ -36,6 +44,10 @@ struct TransferOptions: ParsableArguments {
         try reportingErrors {
             guard transfers >= 1 && transfers <= 256 else { throw ConfigError("--transfers must be between 1 and 256") }
             guard retries >= 1 else { throw ConfigError("--retries must be at least 1") }
+            guard checkers >= 1 && checkers <= 256 else { throw ConfigError("--checkers must be between 1 and 256") }
+            guard retryDelay >= 0 && retryDelay.isFinite else {
+                throw ConfigError("--retry-delay must not be negative")
+            }
             let filter = try filters.makeFilter()
             let limit = try bwlimit.map(Filter.parseSize)
             if let limit, limit < 1 { throw ConfigError("--bwlimit must be at least 1 byte per second") }
@@ -50,6 +62,8 @@ struct TransferOptions: ParsableArguments {
             options.transfers = transfers
             options.dryRun = dryRun
             options.retry.attempts = retries
+            options.retry.baseDelay = retryDelay
+            options.checkers = checkers
             options.filter = filter
             options.bandwidthLimit = limit
             configure(&options)

@@ -9,7 +9,9 @@
  *   FAULTY_NO_READS=1     opening a reader or hashing a file fails: proves a run read no contents;
  *   FAULTY_FORBIDDEN=...  characters its names may not contain (the descriptor's name rules; the
  *   FAULTY_NAME_FLAGS=n   files still land in a plain folder, so tests can see what was written),
- *   FAULTY_MAX_NAME=n     SC_NAME_* flags and the longest name in bytes.
+ *   FAULTY_MAX_NAME=n     SC_NAME_* flags and the longest name in bytes;
+ *   FAULTY_FAIL_WRITERS=N the first N open_writer calls fail with code FAULTY_FAIL_CODE (default
+ *                         TRANSIENT) and retry-after FAULTY_RETRY_AFTER_MS (default 0).
  * Built by the tests with the system compiler: cc -I<header dir> -I Plugins/CDir/include ... -lz
  */
 #define sync_connector_entry cdir_inner_entry
@@ -18,6 +20,19 @@
 #undef sync_connector_entry
 
 static int flips_left;
+static int writer_failures_left;
+
+static sc_code faulty_open_writer(sc_session *s, const char *path, const sc_write_options *options, sc_writer **out,
+                                  int64_t *offset, sc_error *err) {
+    if (__atomic_fetch_sub(&writer_failures_left, 1, __ATOMIC_RELAXED) > 0) {
+        sc_code code = getenv("FAULTY_FAIL_CODE") ? atoi(getenv("FAULTY_FAIL_CODE")) : SC_ERR_TRANSIENT;
+        fail(err, code, "injected failure opening '%s'", path);
+        err->http_status = code == SC_ERR_RATE_LIMITED ? 429 : 503;
+        err->retry_after_ms = getenv("FAULTY_RETRY_AFTER_MS") ? atoll(getenv("FAULTY_RETRY_AFTER_MS")) : 0;
+        return code;
+    }
+    return cdir_open_writer(s, path, options, out, offset, err);
+}
 
 static sc_code faulty_write(sc_writer *w, const void *buf, size_t count, sc_error *err) {
     if (count > 0 && __atomic_fetch_sub(&flips_left, 1, __ATOMIC_RELAXED) > 0) {
@@ -72,11 +87,14 @@ SC_EXPORT const sc_descriptor *sync_connector_entry(uint32_t major, uint32_t min
     if (!inner) return NULL;
     const char *flips = getenv("FAULTY_FLIP_WRITES");
     flips_left = flips ? atoi(flips) : 0;
+    const char *failures = getenv("FAULTY_FAIL_WRITERS");
+    writer_failures_left = failures ? atoi(failures) : 0;
     faulty_ops = *inner->ops;
     faulty_ops.write = faulty_write;
     faulty_ops.list = faulty_list;
     faulty_ops.open_reader = faulty_open_reader;
     faulty_ops.hash = faulty_hash;
+    faulty_ops.open_writer = faulty_open_writer;
     faulty_descriptor = *inner;
     faulty_descriptor.ops = &faulty_ops;
     if (getenv("FAULTY_FORBIDDEN")) faulty_descriptor.forbidden_chars = getenv("FAULTY_FORBIDDEN");
