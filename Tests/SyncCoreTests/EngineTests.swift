@@ -207,6 +207,15 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dst + "/empty.txt"))
     }
 
+    @Test func jsonProgressEventsForScripts() throws {
+        let out = try cli(["copy", src, dst, "--json", "--progress", "--bwlimit", "1M"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let progress = events(out, "progress")
+        #expect(!progress.isEmpty)  // 3.2 MB at 1 MiB/s after a one-second burst: at least one tick
+        #expect(progress.allSatisfy { $0["bytes"] is Int && $0["files_queued"] is Int && $0["active"] is [Any] })
+        #expect(!out.stderr.contains("\u{1B}["))  // no terminal drawing in JSON mode
+    }
+
     @Test func temporaryFailuresAndRateLimitsAreRetried() throws {
         for (code, retryAfter) in [("5", "0"), ("4", "150")] {  // TRANSIENT; RATE_LIMITED with retry-after
             let store = work + "/store-\(code)"

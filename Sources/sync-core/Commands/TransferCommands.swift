@@ -32,7 +32,11 @@ struct TransferOptions: ParsableArguments {
     @Flag(help: "One JSON object per event on standard output, then one for the summary.")
     var json = false
 
-    @Flag(inversion: .prefixedNo, help: "Show live progress (default: when standard error is a terminal).")
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Show live progress (default: when standard error is a terminal); with --json, a progress event each second."
+    )
     var progress: Bool?
 
     @Option(help: "Limit the total transfer rate, bytes per second (10M, 500k).")
@@ -79,13 +83,14 @@ struct TransferOptions: ParsableArguments {
             }
             let json = self.json
             let verbose = global.verbose
-            let live = (progress ?? (isatty(2) == 1)) && mode != .check ? TransferProgress() : nil
+            // Live progress: on a terminal by default; with --json, as progress events (asked for).
+            let live = (progress ?? (isatty(2) == 1 && !json)) && mode != .check ? TransferProgress() : nil
             let run = SyncRun(
                 source: sourceSession, sourcePath: sourceSpec.path, destination: destinationSession,
                 destinationPath: destinationSpec.path, options: options, progress: live,
                 events: { event in ProgressDisplay.printing { EventPrinter.print(event, json: json, verbose: verbose) }
                 })
-            let display = live.map(ProgressDisplay.init)
+            let display = live.map { ProgressDisplay($0, json: json) }
             display?.start()
             defer { display?.stop() }
             let summary: SyncSummary

@@ -3,7 +3,8 @@ import SyncCore
 
 /// A live view of a run on standard error: bytes, rate, ETA, files, and the files in flight.
 /// Redrawn a few times a second in place; other output goes through `printing` so that a line
-/// never lands in the middle of the display.
+/// never lands in the middle of the display. With `json`, a `progress` event goes to standard
+/// output once a second instead.
 final class ProgressDisplay: @unchecked Sendable {
     nonisolated(unsafe) static var current: ProgressDisplay?
 
@@ -13,9 +14,11 @@ final class ProgressDisplay: @unchecked Sendable {
     private var running = true
     private let stopped = DispatchSemaphore(value: 0)
     private let width: Int
+    private let json: Bool
 
-    init(_ progress: TransferProgress) {
+    init(_ progress: TransferProgress, json: Bool = false) {
         self.progress = progress
+        self.json = json
         var size = winsize()
         width = ioctl(2, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 20 ? Int(size.ws_col) : 100
     }
@@ -29,7 +32,7 @@ final class ProgressDisplay: @unchecked Sendable {
                 if go { draw() }
                 lock.unlock()
                 if !go { break }
-                Thread.sleep(forTimeInterval: 0.25)
+                Thread.sleep(forTimeInterval: json ? 1 : 0.25)
             }
             stopped.signal()
         }
@@ -60,7 +63,7 @@ final class ProgressDisplay: @unchecked Sendable {
     }
 
     private func clear() {
-        guard drawnLines > 0 else { return }
+        guard !json, drawnLines > 0 else { return }
         var out = "\r\u{1B}[2K"
         for _ in 1..<drawnLines { out += "\u{1B}[1A\u{1B}[2K" }
         write(out)
@@ -70,6 +73,18 @@ final class ProgressDisplay: @unchecked Sendable {
     private func draw() {
         clear()
         let s = progress.snapshot()
+        if json {
+            var object: [String: Any] = [
+                "event": "progress", "bytes": s.bytesDone, "bytes_queued": s.bytesQueued, "files": s.filesDone,
+                "files_queued": s.filesQueued, "rate": Int64(s.rate), "elapsed": s.elapsed,
+                "active": s.active.map { ["path": $0.path, "bytes": $0.done, "size": $0.total ?? -1] },
+            ]
+            if let eta = s.eta { object["eta"] = eta }
+            EventPrinter.lock.lock()
+            printJSONLine(object)
+            EventPrinter.lock.unlock()
+            return
+        }
         var lines = [
             "\(humanBytes(s.bytesDone)) of \(humanBytes(s.bytesQueued)) queued, \(humanBytes(Int64(s.rate)))/s, "
                 + "ETA \(s.eta.map(duration) ?? "-"), files \(s.filesDone)/\(s.filesQueued), "
