@@ -250,6 +250,29 @@ import Testing
         #expect(summary(quota)["copied"] as? Int == 6)
     }
 
+    @Test func expiredCredentialsReopenTheSessionOnceAndTheRunGoesOn() throws {
+        var env = try faultyAccount("store", root: dst)
+        env["FAULTY_AUTH"] = "first"
+        let out = try cli(["copy", src, "faulty:store", "--json", "--retry-delay", "0.01"], environment: env)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(summary(out)["copied"] as? Int == 7)
+        #expect(try snapshot(dst) == snapshot(src))
+    }
+
+    @Test func revokedCredentialsFailTheAccountsWorkWithAdviceAndNoRetryStorm() throws {
+        var env = try faultyAccount("store", root: dst)
+        env["FAULTY_AUTH"] = "always"
+        let out = try cli(["copy", src, "faulty:store", "--json", "--retry-delay", "0.01"], environment: env)
+        #expect(out.status == 1)
+        let reasons = events(out, "failed").compactMap { $0["reason"] as? String }
+        #expect(reasons.count == 7)
+        #expect(
+            reasons.allSatisfy { $0.contains("faulty:store") && $0.contains("sync-core account add faulty store") },
+            "\(reasons)")
+        // Only writers are refused by this fault: folders were made, no file landed.
+        #expect(try snapshot(dst).values.allSatisfy { $0 == nil })
+    }
+
     @Test func hostileNamesAreRefusedWhileTheRestProceeds() throws {
         var env = try faultyAccount("source", root: src)
         env["FAULTY_HOSTILE"] = "1"

@@ -4,47 +4,146 @@ import SyncHashes
 
 /// One open account of a connector. Thread-safe as the ABI requires of connectors: several threads
 /// may call one session at once. Calls block; run them on threads you own.
+///
+/// The connector session underneath can be re-opened (after AUTH, so a refreshed token is used):
+/// every call and every open reader or writer holds the connector session it started on, and an
+/// old one is closed only when the last of them lets go — the ABI forbids closing a session under
+/// its readers and writers.
 public final class Session: @unchecked Sendable {
     public let plugin: Plugin
     public let services: HostServices
-    private let handle: OpaquePointer
-    private let hostTable: UnsafeMutablePointer<sc_host>
     private var ops: sc_ops { plugin.ops.pointee }
-    private let closeLock = NSLock()
+    private let configuration: () throws -> [String: OptionValue]
+    private var current: Handle
+    private let handleLock = NSLock()
     private var closed = false
 
-    /// Opens a session with an already validated configuration.
-    public init(plugin: Plugin, config: [String: OptionValue], services: HostServices = HostServices()) throws {
+    /// Opens a session. `reload`, if given, supplies the configuration again when the session is
+    /// re-opened (to pick up credentials refreshed meanwhile); otherwise `config` is used again.
+    public init(
+        plugin: Plugin, config: [String: OptionValue], services: HostServices = HostServices(),
+        reload: (() throws -> [String: OptionValue])? = nil
+    ) throws {
         self.plugin = plugin
         self.services = services
-        let json = try JSONSerialization.data(withJSONObject: config.mapValues(\.jsonObject), options: [.sortedKeys])
-        let table = services.makeCTable()
-        var out: OpaquePointer?
-        do {
-            try abiCall { err in
-                String(decoding: json, as: UTF8.self).withCString { plugin.ops.pointee.open(table, $0, &out, err) }
-            }
-        } catch {
-            table.deallocate()
-            throw error
-        }
-        guard let out else {
-            table.deallocate()
-            throw ConnectorError(.internal, "\(plugin.name): open() succeeded without a session")
-        }
-        handle = out
-        hostTable = table
+        configuration = reload ?? { config }
+        current = try Handle.open(plugin: plugin, config: config, services: services, generation: 1)
     }
 
     deinit { close() }
 
     public func close() {
-        closeLock.lock()
-        defer { closeLock.unlock() }
+        handleLock.lock()
+        defer { handleLock.unlock() }
         guard !closed else { return }
         closed = true
-        withExtendedLifetime(services) { ops.close(handle) }
-        hostTable.deallocate()
+        current.retire()
+    }
+
+    /// Counts re-openings; a caller that saw AUTH on generation g re-opens only if it is still g.
+    public var generation: Int {
+        handleLock.lock()
+        defer { handleLock.unlock() }
+        return current.generation
+    }
+
+    /// Opens a fresh connector session (a new token, say) unless another caller already did since
+    /// `generation` was read. Calls in flight finish on the old one, which closes after them.
+    public func reopen(ifGeneration generation: Int) throws {
+        handleLock.lock()
+        defer { handleLock.unlock() }
+        guard !closed, current.generation == generation else { return }
+        let fresh = try Handle.open(
+            plugin: plugin, config: try configuration(), services: services, generation: generation + 1)
+        current.retire()
+        current = fresh
+    }
+
+    /// The current connector session, held for the caller until it releases it.
+    private func acquire() -> Handle {
+        handleLock.lock()
+        defer { handleLock.unlock() }
+        current.retain()
+        return current
+    }
+
+    /// Runs one call on the current connector session.
+    private func use<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T {
+        let handle = acquire()
+        defer { handle.release() }
+        return try body(handle.pointer)
+    }
+
+    /// One connector session (`sc_session`) and its host table, closed once retired and unused.
+    final class Handle: @unchecked Sendable {
+        let pointer: OpaquePointer
+        let generation: Int
+        private let plugin: Plugin
+        private let services: HostServices
+        private let hostTable: UnsafeMutablePointer<sc_host>
+        private var users = 0
+        private var retired = false
+        private let lock = NSLock()
+
+        private init(
+            pointer: OpaquePointer, table: UnsafeMutablePointer<sc_host>, plugin: Plugin, services: HostServices,
+            generation: Int
+        ) {
+            self.pointer = pointer
+            self.hostTable = table
+            self.plugin = plugin
+            self.services = services
+            self.generation = generation
+        }
+
+        static func open(plugin: Plugin, config: [String: OptionValue], services: HostServices, generation: Int) throws
+            -> Handle
+        {
+            let json = try JSONSerialization.data(
+                withJSONObject: config.mapValues(\.jsonObject), options: [.sortedKeys])
+            let table = services.makeCTable()
+            var out: OpaquePointer?
+            do {
+                try abiCall { err in
+                    String(decoding: json, as: UTF8.self).withCString { plugin.ops.pointee.open(table, $0, &out, err) }
+                }
+            } catch {
+                table.deallocate()
+                throw error
+            }
+            guard let out else {
+                table.deallocate()
+                throw ConnectorError(.internal, "\(plugin.name): open() succeeded without a session")
+            }
+            return Handle(pointer: out, table: table, plugin: plugin, services: services, generation: generation)
+        }
+
+        func retain() {
+            lock.lock()
+            users += 1
+            lock.unlock()
+        }
+
+        func release() {
+            lock.lock()
+            users -= 1
+            let closeNow = retired && users == 0
+            lock.unlock()
+            if closeNow { closeConnectorSession() }
+        }
+
+        func retire() {
+            lock.lock()
+            let closeNow = !retired && users == 0
+            retired = true
+            lock.unlock()
+            if closeNow { closeConnectorSession() }
+        }
+
+        private func closeConnectorSession() {
+            withExtendedLifetime(services) { plugin.ops.pointee.close(pointer) }
+            hostTable.deallocate()
+        }
     }
 
     // MARK: Listing and metadata
@@ -52,7 +151,9 @@ public final class Session: @unchecked Sendable {
     /// Streams the direct children of `dir` into `body`. An error thrown by `body` stops the listing
     /// and is rethrown.
     public func list(_ dir: String, _ body: (Entry) throws -> Void) throws {
-        try withEntryCallback(body) { fn, ctx, err in dir.withCString { ops.list(handle, $0, fn, ctx, err) } }
+        try use { handle in
+            try withEntryCallback(body) { fn, ctx, err in dir.withCString { ops.list(handle, $0, fn, ctx, err) } }
+        }
     }
 
     /// Whether the connector has a native recursive listing.
@@ -62,7 +163,9 @@ public final class Session: @unchecked Sendable {
     /// (depth first, holding only the folders still to visit).
     public func listRecursive(_ dir: String, _ body: (Entry) throws -> Void) throws {
         if let native = ops.list_recursive {
-            try withEntryCallback(body) { fn, ctx, err in dir.withCString { native(handle, $0, fn, ctx, err) } }
+            try use { handle in
+                try withEntryCallback(body) { fn, ctx, err in dir.withCString { native(handle, $0, fn, ctx, err) } }
+            }
             return
         }
         var pending = [dir]
@@ -75,7 +178,8 @@ public final class Session: @unchecked Sendable {
     }
 
     public func stat(_ path: String) throws -> Entry {
-        try singleEntry { fn, ctx, err in path.withCString { ops.stat(handle, $0, fn, ctx, err) } }
+        try use { handle in try singleEntry { fn, ctx, err in path.withCString { ops.stat(handle, $0, fn, ctx, err) } }
+        }
     }
 
     /// stat(), with not-found as nil.
@@ -90,29 +194,31 @@ public final class Session: @unchecked Sendable {
     // MARK: Changes
 
     public func mkdir(_ path: String) throws {
-        try abiCall { err in path.withCString { ops.mkdir(handle, $0, err) } }
+        try use { handle in try abiCall { err in path.withCString { ops.mkdir(handle, $0, err) } } }
     }
 
     public func remove(_ path: String) throws {
-        try abiCall { err in path.withCString { ops.remove(handle, $0, err) } }
+        try use { handle in try abiCall { err in path.withCString { ops.remove(handle, $0, err) } } }
     }
 
     public func rmdir(_ path: String) throws {
-        try abiCall { err in path.withCString { ops.rmdir(handle, $0, err) } }
+        try use { handle in try abiCall { err in path.withCString { ops.rmdir(handle, $0, err) } } }
     }
 
     public func move(_ from: String, to: String) throws {
         guard let move = ops.move else {
             throw ConnectorError(.unsupported, "\(plugin.name) cannot move on the server")
         }
-        try abiCall { err in from.withCString { f in to.withCString { move(handle, f, $0, err) } } }
+        try use { handle in try abiCall { err in from.withCString { f in to.withCString { move(handle, f, $0, err) } } }
+        }
     }
 
     public func copy(_ from: String, to: String) throws {
         guard let copy = ops.copy else {
             throw ConnectorError(.unsupported, "\(plugin.name) cannot copy on the server")
         }
-        try abiCall { err in from.withCString { f in to.withCString { copy(handle, f, $0, err) } } }
+        try use { handle in try abiCall { err in from.withCString { f in to.withCString { copy(handle, f, $0, err) } } }
+        }
     }
 
     public struct About: Sendable {
@@ -127,7 +233,7 @@ public final class Session: @unchecked Sendable {
         out.used_bytes = -1
         out.free_bytes = -1
         out.trashed_bytes = -1
-        try abiCall { err in about(handle, &out, err) }
+        try use { handle in try abiCall { err in about(handle, &out, err) } }
         func known(_ v: Int64) -> Int64? { v >= 0 ? v : nil }
         return About(
             total: known(out.total_bytes), used: known(out.used_bytes), free: known(out.free_bytes),
@@ -139,9 +245,11 @@ public final class Session: @unchecked Sendable {
     public func hash(_ path: String, kind: HashKind) throws -> String {
         guard let hash = ops.hash else { throw ConnectorError(.unsupported, "\(plugin.name) cannot hash on demand") }
         var buffer = [CChar](repeating: 0, count: Int(SC_HASH_VALUE_MAX))
-        try abiCall { err in
-            path.withCString { p in
-                buffer.withUnsafeMutableBufferPointer { hash(handle, p, kind.rawValue, $0.baseAddress, err) }
+        try use { handle in
+            try abiCall { err in
+                path.withCString { p in
+                    buffer.withUnsafeMutableBufferPointer { hash(handle, p, kind.rawValue, $0.baseAddress, err) }
+                }
             }
         }
         buffer[buffer.count - 1] = 0
@@ -153,9 +261,20 @@ public final class Session: @unchecked Sendable {
     /// Opens a reader of `length` bytes (nil: to the end) from `offset`.
     public func openReader(_ path: String, offset: Int64 = 0, length: Int64? = nil) throws -> Reader {
         var out: OpaquePointer?
-        try abiCall { err in path.withCString { ops.open_reader(handle, $0, offset, length ?? -1, &out, err) } }
-        guard let out else { throw ConnectorError(.internal, "\(plugin.name): open_reader succeeded without a reader") }
-        return Reader(session: self, handle: out)
+        let owner = acquire()
+        do {
+            try abiCall { err in
+                path.withCString { ops.open_reader(owner.pointer, $0, offset, length ?? -1, &out, err) }
+            }
+        } catch {
+            owner.release()
+            throw error
+        }
+        guard let out else {
+            owner.release()
+            throw ConnectorError(.internal, "\(plugin.name): open_reader succeeded without a reader")
+        }
+        return Reader(session: self, owner: owner, handle: out)
     }
 
     public struct WriteOptions {
@@ -199,16 +318,25 @@ public final class Session: @unchecked Sendable {
             }
             raw.resume_ctx = Unmanaged.passUnretained(resume).toOpaque()
         }
-        try abiCall { err in
-            path.withCString { p in
-                withOptionalCString(options.resumeToken) { token in
-                    raw.resume_token = token
-                    return ops.open_writer(handle, p, &raw, &out, &offset, err)
+        let owner = acquire()
+        do {
+            try abiCall { err in
+                path.withCString { p in
+                    withOptionalCString(options.resumeToken) { token in
+                        raw.resume_token = token
+                        return ops.open_writer(owner.pointer, p, &raw, &out, &offset, err)
+                    }
                 }
             }
+        } catch {
+            owner.release()
+            throw error
         }
-        guard let out else { throw ConnectorError(.internal, "\(plugin.name): open_writer succeeded without a writer") }
-        return Writer(session: self, handle: out, startOffset: offset, resumeSink: resume)
+        guard let out else {
+            owner.release()
+            throw ConnectorError(.internal, "\(plugin.name): open_writer succeeded without a writer")
+        }
+        return Writer(session: self, owner: owner, handle: out, startOffset: offset, resumeSink: resume)
     }
 
     // MARK: Handles
@@ -216,10 +344,13 @@ public final class Session: @unchecked Sendable {
     /// A ranged read of one file. Use from one thread at a time.
     public final class Reader {
         let session: Session
+        /// The connector session it was opened on, held until it is closed.
+        private let owner: Handle
         private var handle: OpaquePointer?
 
-        init(session: Session, handle: OpaquePointer) {
+        init(session: Session, owner: Handle, handle: OpaquePointer) {
             self.session = session
+            self.owner = owner
             self.handle = handle
         }
 
@@ -242,18 +373,22 @@ public final class Session: @unchecked Sendable {
             guard let h = handle else { return }
             handle = nil
             session.ops.close_reader(h)
+            owner.release()
         }
     }
 
     /// One upload. Use from one thread at a time; end it with finish() or abort().
     public final class Writer {
         let session: Session
+        /// The connector session it was opened on, held until it is finished, aborted or suspended.
+        private let owner: Handle
         private var handle: OpaquePointer?
         public let startOffset: Int64
         private let resumeSink: ResumeSink?
 
-        init(session: Session, handle: OpaquePointer, startOffset: Int64, resumeSink: ResumeSink?) {
+        init(session: Session, owner: Handle, handle: OpaquePointer, startOffset: Int64, resumeSink: ResumeSink?) {
             self.session = session
+            self.owner = owner
             self.handle = handle
             self.startOffset = startOffset
             self.resumeSink = resumeSink
@@ -270,6 +405,7 @@ public final class Session: @unchecked Sendable {
         public func finish() throws -> Entry {
             guard let h = handle else { throw ConnectorError(.invalidArgument, "finish after finish or abort") }
             handle = nil  // released by finish whatever its outcome
+            defer { owner.release() }
             return try withExtendedLifetime(resumeSink) {
                 try singleEntry { fn, ctx, err in session.ops.finish(h, fn, ctx, err) }
             }
@@ -279,6 +415,7 @@ public final class Session: @unchecked Sendable {
             guard let h = handle else { return }
             handle = nil
             session.ops.abort(h)
+            owner.release()
         }
 
         /// Whether suspend() keeps the upload resumable (else it aborts).
@@ -290,6 +427,7 @@ public final class Session: @unchecked Sendable {
             guard let h = handle else { return }
             handle = nil
             if let suspend = session.ops.suspend { suspend(h) } else { session.ops.abort(h) }
+            owner.release()
         }
     }
 }

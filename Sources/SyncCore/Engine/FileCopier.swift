@@ -19,6 +19,9 @@ struct FileCopier {
     /// One per side: a rate limit on an account pauses every transfer to or from it.
     let sourcePacer = AccountPacer()
     let destinationPacer = AccountPacer()
+    /// One per side: AUTH re-opens that side's session once, then fails its work.
+    let sourceAuth: AuthGuard
+    let destinationAuth: AuthGuard
     let pump = StreamPump()
 
     struct Copied {
@@ -43,6 +46,8 @@ struct FileCopier {
             attempt += 1
             sourcePacer.wait()
             destinationPacer.wait()
+            if let refusal = sourceAuth.failed ?? destinationAuth.failed { throw refusal }
+            let generations = (source.generation, destination.generation)
             do {
                 var copied = try copyOnce(
                     entry, sourcePath, destinationPath, relative, replace: replace || attempt > 1, progress: progress)
@@ -50,6 +55,13 @@ struct FileCopier {
                 return copied
             } catch {
                 let (side, failure) = SidedError.split(error)
+                if let failure, failure.code == .auth, let side, attempt < retry.attempts {
+                    let (guardian, session, generation) =
+                        side == .source
+                        ? (sourceAuth, source, generations.0) : (destinationAuth, destination, generations.1)
+                    if guardian.handle(failure, session: session, generation: generation) { continue }
+                    throw guardian.failed ?? failure
+                }
                 guard let failure, RetryPolicy.isRetryable(failure.code), attempt < retry.attempts,
                     !source.services.isCancelled
                 else { throw failure ?? error }

@@ -16,6 +16,9 @@ public final class SyncRun: @unchecked Sendable {
     let options: SyncOptions
     /// The destination's name rules.
     let names: NameEncoder
+    /// How the accounts are named in messages (CONNECTOR:ACCOUNT).
+    public var sourceAccount: String
+    public var destinationAccount: String
     private let emit: @Sendable (SyncEvent) -> Void
     /// Live counters for a display; optional.
     public let progress: TransferProgress?
@@ -33,6 +36,8 @@ public final class SyncRun: @unchecked Sendable {
         self.destinationRoot = destinationPath
         self.options = options
         self.names = NameEncoder(rules: destination.plugin.nameRules)
+        self.sourceAccount = source.plugin.name
+        self.destinationAccount = destination.plugin.name
         self.emit = events
     }
 
@@ -74,7 +79,8 @@ public final class SyncRun: @unchecked Sendable {
             source: source, destination: destination,
             verifyKinds: Comparison.verificationKinds(source: source.plugin, destination: destination.plugin),
             keepMtime: destination.plugin.capabilities.contains(.setMtime), retry: options.retry,
-            state: options.state, limiter: options.bandwidthLimit.map { RateLimiter(bytesPerSecond: $0) })
+            state: options.state, limiter: options.bandwidthLimit.map { RateLimiter(bytesPerSecond: $0) },
+            sourceAuth: AuthGuard(account: sourceAccount), destinationAuth: AuthGuard(account: destinationAccount))
         let pool = WorkerPool(
             width: options.mode == .check ? options.checkers : options.transfers,
             name: options.mode == .check ? "sync-core checker" : "sync-core transfer")

@@ -55,7 +55,10 @@ public final class RemoteResolver: @unchecked Sendable {
                 }
             })
         do {
-            return try Session(plugin: plugin, config: options, services: services)
+            // A re-opened session reads the account again: refreshed credentials were saved there.
+            return try Session(
+                plugin: plugin, config: options, services: services,
+                reload: { [unowned self] in try self.options(for: spec, plugin: plugin) })
         } catch let error as ConnectorError {
             throw ConnectorError(
                 error.code, "\(spec.connector):\(spec.account ?? ""): \(error.message)",

@@ -90,6 +90,10 @@ struct TransferOptions: ParsableArguments {
                 destinationPath: destinationSpec.path, options: options, progress: live,
                 events: { event in ProgressDisplay.printing { EventPrinter.print(event, json: json, verbose: verbose) }
                 })
+            if let account = sourceSpec.account { run.sourceAccount = "\(sourceSpec.connector):\(account)" }
+            if let account = destinationSpec.account {
+                run.destinationAccount = "\(destinationSpec.connector):\(account)"
+            }
             let display = live.map { ProgressDisplay($0, json: json) }
             display?.start()
             defer { display?.stop() }

@@ -11,7 +11,9 @@
  *   FAULTY_NAME_FLAGS=n   files still land in a plain folder, so tests can see what was written),
  *   FAULTY_MAX_NAME=n     SC_NAME_* flags and the longest name in bytes;
  *   FAULTY_FAIL_WRITERS=N the first N open_writer calls fail with code FAULTY_FAIL_CODE (default
- *                         TRANSIENT) and retry-after FAULTY_RETRY_AFTER_MS (default 0).
+ *                         TRANSIENT) and retry-after FAULTY_RETRY_AFTER_MS (default 0);
+ *   FAULTY_AUTH=first     writers of the first session opened fail with AUTH (an expired token:
+ *                         a re-opened session works); FAULTY_AUTH=always: every session's do.
  * Built by the tests with the system compiler: cc -I<header dir> -I Plugins/CDir/include ... -lz
  */
 #define sync_connector_entry cdir_inner_entry
@@ -21,9 +23,33 @@
 
 static int flips_left;
 static int writer_failures_left;
+static sc_session *first_session;
+
+static sc_code faulty_session_open(const sc_host *host, const char *config, sc_session **out, sc_error *err) {
+    sc_code c = cdir_open(host, config, out, err);
+    sc_session *none = NULL;
+    if (c == SC_OK) __atomic_compare_exchange_n(&first_session, &none, *out, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    return c;
+}
+
+/* The first session is never freed, so that no later session can reuse its address. */
+static void faulty_session_close(sc_session *s) {
+    if (s != __atomic_load_n(&first_session, __ATOMIC_SEQ_CST)) cdir_close(s);
+}
+
+static int auth_refused(sc_session *s) {
+    const char *auth = getenv("FAULTY_AUTH");
+    if (!auth) return 0;
+    return strcmp(auth, "always") == 0 || (strcmp(auth, "first") == 0 && s == __atomic_load_n(&first_session, __ATOMIC_SEQ_CST));
+}
 
 static sc_code faulty_open_writer(sc_session *s, const char *path, const sc_write_options *options, sc_writer **out,
                                   int64_t *offset, sc_error *err) {
+    if (auth_refused(s)) {
+        fail(err, SC_ERR_AUTH, "access token expired");
+        err->http_status = 401;
+        return SC_ERR_AUTH;
+    }
     if (__atomic_fetch_sub(&writer_failures_left, 1, __ATOMIC_RELAXED) > 0) {
         sc_code code = getenv("FAULTY_FAIL_CODE") ? atoi(getenv("FAULTY_FAIL_CODE")) : SC_ERR_TRANSIENT;
         fail(err, code, "injected failure opening '%s'", path);
@@ -95,6 +121,8 @@ SC_EXPORT const sc_descriptor *sync_connector_entry(uint32_t major, uint32_t min
     faulty_ops.open_reader = faulty_open_reader;
     faulty_ops.hash = faulty_hash;
     faulty_ops.open_writer = faulty_open_writer;
+    faulty_ops.open = faulty_session_open;
+    faulty_ops.close = faulty_session_close;
     faulty_descriptor = *inner;
     faulty_descriptor.ops = &faulty_ops;
     if (getenv("FAULTY_FORBIDDEN")) faulty_descriptor.forbidden_chars = getenv("FAULTY_FORBIDDEN");
