@@ -24,6 +24,16 @@ public struct ConnectorEntry: Sendable {
 
     /// Calls `body` with an `sc_entry` whose pointers are valid only inside it.
     func withCEntry<R>(_ body: (UnsafePointer<sc_entry>) -> R) -> R {
+        // The common listing case (no id, no hashes) without any temporary arrays.
+        if id == nil && hashes.isEmpty {
+            return path.withCString { cPath in
+                var entry = sc_entry(
+                    struct_size: UInt32(MemoryLayout<sc_entry>.size), kind: isDirectory ? SC_ENTRY_DIR : SC_ENTRY_FILE,
+                    path: cPath, size: size ?? Int64(SC_SIZE_UNKNOWN), mtime_ns: mtimeNanoseconds ?? Int64.min, id: nil,
+                    hashes: nil, hash_count: 0, reserved: 0)
+                return body(&entry)
+            }
+        }
         let kinds = hashes.keys.sorted()
         let values = kinds.map { hashes[$0]! }
         return path.withCString { cPath in

@@ -32,6 +32,8 @@ public struct SyncOptions: Sendable {
     public var state: (store: StateStore, job: Int64)?
     /// Total transfer rate across the run, bytes per second (nil: unlimited).
     public var bandwidthLimit: Int64?
+    /// Emit a `skipped` event per unchanged file (counted in the summary either way).
+    public var reportSkipped = true
 
     /// Whether this mode writes to the destination only what the source has (copy-like).
     var copies: Bool { mode == .copy || mode == .migrate || mode == .move }

@@ -45,6 +45,7 @@ public final class SyncRun: @unchecked Sendable {
         lock.lock()
         update(&summary)
         lock.unlock()
+        if case .skipped = event, !options.reportSkipped { return }
         emit(event)
     }
 

@@ -70,6 +70,7 @@ struct TransferOptions: ParsableArguments {
             options.checkers = checkers
             options.filter = filter
             options.bandwidthLimit = limit
+            options.reportSkipped = json  // only JSON output shows them
             configure(&options)
             // Every run but check is remembered in the history; migrate and move also keep file state.
             var store: StateStore?
