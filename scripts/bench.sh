@@ -83,11 +83,18 @@ PY
 small=$work/small
 make_tree "$small" 10000 4096 100
 cat "$small"/*/* > /dev/null
-# Each run starts with no dirty pages (sync), so one tool's writeback is not billed to the next.
-sc_small=$(for _ in $(seq "$runs"); do rm -rf "$work/o"; sync; seconds sc copy "$small" "$work/o"; done | best_of)
-rc_small=$(for _ in $(seq "$runs"); do rm -rf "$work/o"; sync; seconds rc copy "$small" "$work/o"; done | best_of)
-# cp -r on the same tree shows what the disk allows right now (a throttled disk slows every tool).
-cp_small=$(for _ in $(seq "$runs"); do rm -rf "$work/o"; sync; seconds cp -r "$small" "$work/o"; done | best_of)
+# The tools take turns (sync-core, rclone, cp -r, then again), each run starting with no dirty
+# pages, so a disk whose speed changes during the bench treats them alike. cp -r shows what the disk
+# allows (a throttled disk slows every tool).
+: > "$work/small.sc"; : > "$work/small.rc"; : > "$work/small.cp"
+for _ in $(seq "$runs"); do
+    rm -rf "$work/o"; sync; seconds sc copy "$small" "$work/o" >> "$work/small.sc"
+    rm -rf "$work/o"; sync; seconds rc copy "$small" "$work/o" >> "$work/small.rc"
+    rm -rf "$work/o"; sync; seconds cp -r "$small" "$work/o" >> "$work/small.cp"
+done
+sc_small=$(best_of < "$work/small.sc")
+rc_small=$(best_of < "$work/small.rc")
+cp_small=$(best_of < "$work/small.cp")
 rm -rf "$work/o"
 
 # 4 files of 1 GiB, verification on (sync-core: CRC-32 streamed and checked against the store's;
@@ -97,9 +104,14 @@ mkdir -p "$big"
 for i in 1 2 3 4; do [ -f "$big/$i.bin" ] || cp "$src" "$big/$i.bin"; done
 cat "$big"/* > /dev/null
 big_runs=${BENCH_BIG_RUNS:-2}
-sc_big=$(for _ in $(seq "$big_runs"); do rm -rf "$work/o"; sync; seconds sc copy "$big" "$work/o"; done | best_of)
-cmp -s "$big/4.bin" "$work/o/4.bin" || { echo "bench: sync-core's copy differs" >&2; exit 1; }
-rc_big=$(for _ in $(seq "$big_runs"); do rm -rf "$work/o"; sync; seconds rc copy "$big" "$work/o"; done | best_of)
+: > "$work/big.sc"; : > "$work/big.rc"
+for _ in $(seq "$big_runs"); do
+    rm -rf "$work/o"; sync; seconds sc copy "$big" "$work/o" >> "$work/big.sc"
+    cmp -s "$big/4.bin" "$work/o/4.bin" || { echo "bench: sync-core's copy differs" >&2; exit 1; }
+    rm -rf "$work/o"; sync; seconds rc copy "$big" "$work/o" >> "$work/big.rc"
+done
+sc_big=$(best_of < "$work/big.sc")
+rc_big=$(best_of < "$work/big.rc")
 rm -rf "$work/o"
 
 # A no-change re-run over 100,000 files.
@@ -108,9 +120,15 @@ make_tree "$many" 100000 64 1000
 sc copy "$many" "$work/many-sc"
 rc copy "$many" "$work/many-rc"
 sc migrate "$many" "$work/many-mig"
-sc_rerun=$(for _ in $(seq "$runs"); do seconds sc copy "$many" "$work/many-sc"; done | best_of)
-mig_rerun=$(for _ in $(seq "$runs"); do seconds sc migrate "$many" "$work/many-mig"; done | best_of)
-rc_rerun=$(for _ in $(seq "$runs"); do seconds rc copy "$many" "$work/many-rc"; done | best_of)
+: > "$work/rerun.sc"; : > "$work/rerun.mig"; : > "$work/rerun.rc"
+for _ in $(seq "$runs"); do
+    seconds sc copy "$many" "$work/many-sc" >> "$work/rerun.sc"
+    seconds sc migrate "$many" "$work/many-mig" >> "$work/rerun.mig"
+    seconds rc copy "$many" "$work/many-rc" >> "$work/rerun.rc"
+done
+sc_rerun=$(best_of < "$work/rerun.sc")
+mig_rerun=$(best_of < "$work/rerun.mig")
+rc_rerun=$(best_of < "$work/rerun.rc")
 walk_s=$(seconds find "$many" -type f -printf '%s %T@\n' | tail -n 1)
 
 # Planning 1,000,000 entries (a synthetic listing on both sides; check reads no contents).
@@ -134,7 +152,8 @@ cat >> docs/benchmarks.md <<MD
 
 ## Migration engine (issue: migration engine), side by side with rclone $(rclone version 2>/dev/null | head -n 1 | awk '{print $2}')
 
-Both tools with their defaults (4 transfers), same data, same run; rclone with an empty config.
+Both tools with their defaults (4 transfers), same data, same run, taking turns; rclone with an
+empty config.
 
 | measurement | sync-core | rclone copy | target | result |
 |---|---|---|---|---|

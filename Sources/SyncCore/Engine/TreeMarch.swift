@@ -144,6 +144,9 @@ struct TreeMarch {
     /// case-insensitive destination, or exact duplicates) and reports the others.
     private func dropCollisions(_ entries: [Named], in relative: String) -> [Named] {
         guard entries.count > 1 else { return entries }
+        // The usual case, no collision: return the listing itself, no copy of a huge folder.
+        let collides = entries.indices.dropFirst().contains { bytesEqual(entries[$0 - 1].key, entries[$0].key) }
+        guard collides else { return entries }
         var kept: [Named] = []
         kept.reserveCapacity(entries.count)
         for entry in entries {
