@@ -167,7 +167,8 @@ empty config.
 Disk check for this run: \`cp -r\` of the 10,000-file tree managed $(rate 10000 "$cp_small") files/s. On an
 unthrottled machine of this kind it manages about 30,000; when it is far below that, the disk (not
 either tool) sets the pace of the two copy rows above, and their ratios swing from run to run (seen
-here: between 0.8× and 2.6× for the small files, 1.5× and 3.3× for the large ones, on the same code).
+in one session on this machine, on nearly the same code: 0.4× to 2.6× for the small files, 1.2× to
+3.3× for the large ones; in the slow runs both tools spent 8–15 s of system time copying 40 MB).
 The no-change re-run and the planning rows read metadata only and stay steady.
 
 The \`migrate\` re-run is slower than \`copy\`'s because it looks up the state database once per file
