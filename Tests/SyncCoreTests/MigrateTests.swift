@@ -99,6 +99,29 @@ import Testing
         #expect(lstat(state, &st) == 0 && st.st_mode & 0o777 == 0o600)
     }
 
+    @Test func whereListingsCannotTellTheStateDecides() throws {
+        let src = work + "/src"
+        try makeTree(src, files: 12, bytes: 2000)
+        let plugin = work + "/plugin"
+        try FileManager.default.createDirectory(atPath: plugin, withIntermediateDirectories: true)
+        try TestSupport.compileSharedObject(
+            sources: [TestSupport.fixtures + "/faulty_connector.c"], output: plugin + "/libfaulty.so",
+            includeDirectories: [TestSupport.headerDirectory, TestSupport.packageRoot + "/Plugins/CDir/include"],
+            libraries: ["z"])
+        // A destination that keeps no modification times and lists no hashes, like many clouds.
+        let env = ["SYNC_CORE_PLUGIN_PATH": plugin, "FAULTY_NO_MTIME": "1"]
+        try FileManager.default.createDirectory(atPath: work + "/cloud", withIntermediateDirectories: true)
+        #expect(
+            try cli(["account", "add", "faulty", "cloud", "--set", "root=\(work)/cloud"], environment: env).status == 0)
+        for _ in 0..<2 { #expect(try cli(["migrate", src, "faulty:cloud/m"], environment: env).status == 0) }
+        let again = try cli(["migrate", src, "faulty:cloud/m", "--json"], environment: env)
+        #expect(summary(again)["copied"] as? Int == 0)  // the state remembers what it sent
+        // Without state, the same comparison cannot tell, and copy sends everything again.
+        _ = try cli(["copy", src, "faulty:cloud/c"], environment: env)
+        let copyAgain = try cli(["copy", src, "faulty:cloud/c", "--json"], environment: env)
+        #expect(summary(copyAgain)["copied"] as? Int == 12)
+    }
+
     @Test func aKilledMigrationResumesWithEveryFileExactlyOnce() throws {
         let src = work + "/src"
         let dst = work + "/dst"

@@ -178,9 +178,10 @@ public final class SyncRun: @unchecked Sendable {
                 }
                 return
             }
-            if remembered(s, d, path) {
+            // move: a file the state says we copied (and verified) may go from the source at once.
+            if options.deletesSourceFiles && remembered(s, d, path) {
                 record(.skipped(path: path)) { $0.skipped += 1 }
-                if options.deletesSourceFiles { pool.submit { self.deleteSource(path) } }
+                pool.submit { self.deleteSource(path) }
                 return
             }
             switch compareListed(s, d) {
@@ -188,10 +189,15 @@ public final class SyncRun: @unchecked Sendable {
                 record(.skipped(path: path)) { $0.skipped += 1 }
                 if options.deletesSourceFiles {
                     pool.submit { self.verifyThenDeleteSource(s, d, path, copier: copier) }
-                } else if options.state != nil {
-                    remember(path, s, d, hashes: [:])
                 }
             case .differs:
+                // Listings cannot always tell (a store without settable times or shared hashes):
+                // there the state decides, without reading anything. Asked only here, so an
+                // unchanged tree costs no database look-up per file.
+                if !options.deletesSourceFiles && remembered(s, d, path) {
+                    record(.skipped(path: path)) { $0.skipped += 1 }
+                    return
+                }
                 transfer(s, path, to: d.path, replace: true, copier: copier, pool: pool)
             }
         case (nil, nil):

@@ -13,7 +13,9 @@
  *   FAULTY_FAIL_WRITERS=N the first N open_writer calls fail with code FAULTY_FAIL_CODE (default
  *                         TRANSIENT) and retry-after FAULTY_RETRY_AFTER_MS (default 0);
  *   FAULTY_AUTH=first     writers of the first session opened fail with AUTH (an expired token:
- *                         a re-opened session works); FAULTY_AUTH=always: every session's do.
+ *                         a re-opened session works); FAULTY_AUTH=always: every session's do;
+ *   FAULTY_NO_MTIME=1     the store declares no modification times (like many clouds), so only a
+ *                         shared hash or the host's state can tell an unchanged file.
  * Built by the tests with the system compiler: cc -I<header dir> -I Plugins/CDir/include ... -lz
  */
 #define sync_connector_entry cdir_inner_entry
@@ -125,6 +127,10 @@ SC_EXPORT const sc_descriptor *sync_connector_entry(uint32_t major, uint32_t min
     faulty_ops.close = faulty_session_close;
     faulty_descriptor = *inner;
     faulty_descriptor.ops = &faulty_ops;
+    if (getenv("FAULTY_NO_MTIME")) {
+        faulty_descriptor.mtime_precision_ns = 0;
+        faulty_descriptor.capabilities &= ~SC_CAP_SET_MTIME;
+    }
     if (getenv("FAULTY_FORBIDDEN")) faulty_descriptor.forbidden_chars = getenv("FAULTY_FORBIDDEN");
     if (getenv("FAULTY_NAME_FLAGS")) faulty_descriptor.name_flags = (uint32_t)atoi(getenv("FAULTY_NAME_FLAGS"));
     if (getenv("FAULTY_MAX_NAME")) faulty_descriptor.max_name_bytes = (uint32_t)atoi(getenv("FAULTY_MAX_NAME"));
