@@ -171,9 +171,10 @@ in one session on this machine, on nearly the same code: 0.4× to 2.6× for the 
 3.3× for the large ones; in the slow runs both tools spent 8–15 s of system time copying 40 MB).
 The no-change re-run and the planning rows read metadata only and stay steady.
 
-The \`migrate\` re-run is slower than \`copy\`'s because it looks up the state database once per file
-(batching those look-ups per folder is planned). A single folder of 1,000,000 entries still holds
-both listings in memory (the planned fix spills sorted runs of huge folders to disk).
+The \`migrate\` re-run asks its state database only where the listings cannot tell, so on these
+stores (which keep modification times) it costs what \`copy\`'s does. A single folder of 1,000,000
+entries still holds both listings in memory (the planned fix spills sorted runs of huge folders to
+disk).
 
 Planning is measured with \`sync-core check\` between two synthetic accounts
 (Benchmarks/synthetic_connector.c) that each list 1,000,000 files: both listings are planned, no
