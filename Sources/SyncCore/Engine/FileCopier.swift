@@ -126,7 +126,10 @@ struct FileCopier {
         var last: Int64 = 0
         let sent: StreamPump.Outcome
         do {
-            sent = try pump.run(from: reader, to: writer, hashing: kinds, continuing: prefix) { total in
+            sent = try pump.run(
+                from: reader, to: writer, hashing: kinds, continuing: prefix,
+                expectedSize: entry.size.map { $0 - start }
+            ) { total in
                 limiter?.consume(Int(total - last))
                 progress(total - last)
                 last = total

@@ -44,10 +44,18 @@ public struct StreamPump {
     /// `progress` is called on the writing thread after each buffer with the running byte count.
     /// `continuing` carries a hasher that has already seen the bytes before the reader's start (a
     /// resumed upload), so the outcome's hashes cover the whole file.
+    ///
+    /// `expectedSize`, when known and small, takes a direct path: one small buffer on the calling
+    /// thread, no reader thread and no 1 MiB buffers (which cost a mapping each, per file).
     public func run(
         from reader: Session.Reader, to writer: Session.Writer, hashing kinds: [HashKind] = [],
-        continuing: MultiHasher? = nil, progress: (Int64) -> Void = { _ in }
+        continuing: MultiHasher? = nil, expectedSize: Int64? = nil, progress: (Int64) -> Void = { _ in }
     ) throws -> Outcome {
+        if let expectedSize, expectedSize < Int64(bufferSize) {
+            return try runDirect(
+                from: reader, to: writer, hasher: continuing ?? (kinds.isEmpty ? nil : MultiHasher(kinds)),
+                capacity: max(16 << 10, Int(expectedSize) + 1), progress: progress)
+        }
         let free = BufferQueue<Slot>()
         let filled = BufferQueue<Filled>()
         for _ in 0..<bufferCount { free.push(Slot(size: bufferSize)) }
@@ -98,6 +106,35 @@ public struct StreamPump {
             }
         }
         throw ConnectorError(.internal, "stream pump ended without an end marker")
+    }
+}
+
+extension StreamPump {
+    /// Read, write, repeat on the calling thread: for files that fit in one buffer, where a second
+    /// thread would only add cost. (Reading to the end still confirms the size.)
+    fileprivate func runDirect(
+        from reader: Session.Reader, to writer: Session.Writer, hasher initial: MultiHasher?, capacity: Int,
+        progress: (Int64) -> Void
+    ) throws -> Outcome {
+        var hasher = initial
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+        defer { buffer.deallocate() }
+        var total: Int64 = 0
+        while true {
+            let n: Int
+            do {
+                n = try reader.read(into: buffer)
+            } catch {
+                throw ReadFailure(underlying: error)
+            }
+            if n == 0 { break }
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<n])
+            try writer.write(bytes)
+            hasher?.update(bytes)
+            total += Int64(n)
+            progress(total)
+        }
+        return Outcome(bytes: total, hashes: hasher?.finalize() ?? [:])
     }
 }
 
