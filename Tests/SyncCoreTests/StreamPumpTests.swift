@@ -49,6 +49,32 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: root) == ["src.bin"])
     }
 
+    @Test func smallFilesTakeTheDirectPathAndStillReadToTheEnd() throws {
+        let root = TestSupport.temporaryDirectory("pump-direct")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = try makeFile(root + "/small.bin", size: 5000)
+        let s = try session(root)
+        // The size hint is a hint: a source longer than announced is still read to its end.
+        for (index, hint) in [Int64(5000), 100].enumerated() {
+            let reader = try s.openReader("small.bin")
+            let writer = try s.openWriter("copy\(index).bin", options: .init(size: Int64(data.count)))
+            let outcome = try StreamPump().run(from: reader, to: writer, hashing: [.crc32], expectedSize: hint)
+            reader.close()
+            _ = try writer.finish()
+            #expect(outcome.bytes == 5000)
+            #expect(outcome.hashes == MultiHasher.digest(data, [.crc32]))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/copy\(index).bin")) == Data(data))
+        }
+        // A reader failure is reported as the source's.
+        let reader = try s.openReader("small.bin")
+        let writer = try s.openWriter("closed.bin", options: .init(size: 5000))
+        reader.close()
+        #expect(throws: StreamPump.ReadFailure.self) {
+            _ = try StreamPump().run(from: reader, to: writer, expectedSize: 5000)
+        }
+        writer.abort()
+    }
+
     @Test func emptySource() throws {
         let root = TestSupport.temporaryDirectory("pump-empty")
         defer { try? FileManager.default.removeItem(atPath: root) }
