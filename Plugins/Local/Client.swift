@@ -40,11 +40,12 @@ final class LocalConnector: Connector, RecursiveListing, ServerMove, ServerCopy,
         try makeDirectories(abs, shown: path)
     }
 
-    /// mkdir -p, refusing files in the way.
-    func makeDirectories(_ abs: String, shown: String) throws {
+    /// mkdir -p, refusing files in the way. True when it created a folder.
+    @discardableResult
+    func makeDirectories(_ abs: String, shown: String) throws -> Bool {
         var st = Glibc.stat()
         if statFollowing(abs, &st) {
-            if st.st_mode & S_IFMT == S_IFDIR { return }
+            if st.st_mode & S_IFMT == S_IFDIR { return false }
             throw ConnectorFailure(.exists, "mkdir '\(shown)': a file is in the way")
         }
         if let slash = abs.lastIndex(of: "/"), slash != abs.startIndex {
@@ -53,6 +54,7 @@ final class LocalConnector: Connector, RecursiveListing, ServerMove, ServerCopy,
         if Glibc.mkdir(abs, 0o777) != 0 && errno != EEXIST {
             throw ConnectorFailure.posix(errno, "mkdir", shown)
         }
+        return true
     }
 
     func remove(_ path: String) throws {

@@ -28,8 +28,8 @@ final class LocalWriter: SuspendableWriter {
         let slash = target.lastIndex(of: "/")!
         let parent = slash == target.startIndex ? "/" : String(target[..<slash])
         let name = target[target.index(after: slash)...]
-        try connector.makeDirectories(parent, shown: path)
-        try connector.paths.checkContained(parent, path)
+        // resolve() above already checked an existing parent; only folders made now need a look.
+        if try connector.makeDirectories(parent, shown: path) { try connector.paths.checkContained(parent, path) }
 
         var st = stat()
         if lstat(target, &st) == 0 {

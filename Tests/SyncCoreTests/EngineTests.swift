@@ -164,14 +164,7 @@ import Testing
 
     /// Builds the faulty connector and adds an account of it over `root`.
     func faultyAccount(_ name: String, root: String) throws -> [String: String] {
-        let dir = work + "/plugin"
-        if !FileManager.default.fileExists(atPath: dir + "/libfaulty.so") {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try TestSupport.compileSharedObject(
-                sources: [TestSupport.fixtures + "/faulty_connector.c"], output: dir + "/libfaulty.so",
-                includeDirectories: [TestSupport.headerDirectory, TestSupport.packageRoot + "/Plugins/CDir/include"],
-                libraries: ["z"])
-        }
+        let dir = try TestSupport.buildFaultyConnector(in: work + "/plugin")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let env = ["SYNC_CORE_PLUGIN_PATH": dir]
         let add = try cli(["account", "add", "faulty", name, "--set", "root=\(root)"], environment: env)

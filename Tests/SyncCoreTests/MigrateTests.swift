@@ -68,12 +68,7 @@ import Testing
         let src = work + "/src"
         try makeTree(src, files: 30, bytes: 5000)
         // The source through the faulty connector, so that reads can be forbidden.
-        let plugin = work + "/plugin"
-        try FileManager.default.createDirectory(atPath: plugin, withIntermediateDirectories: true)
-        try TestSupport.compileSharedObject(
-            sources: [TestSupport.fixtures + "/faulty_connector.c"], output: plugin + "/libfaulty.so",
-            includeDirectories: [TestSupport.headerDirectory, TestSupport.packageRoot + "/Plugins/CDir/include"],
-            libraries: ["z"])
+        let plugin = try TestSupport.buildFaultyConnector(in: work + "/plugin")
         let env = ["SYNC_CORE_PLUGIN_PATH": plugin]
         #expect(try cli(["account", "add", "faulty", "src", "--set", "root=\(src)"], environment: env).status == 0)
         let first = try cli(["migrate", "faulty:src", work + "/dst", "--json"], environment: env)
@@ -102,12 +97,7 @@ import Testing
     @Test func whereListingsCannotTellTheStateDecides() throws {
         let src = work + "/src"
         try makeTree(src, files: 12, bytes: 2000)
-        let plugin = work + "/plugin"
-        try FileManager.default.createDirectory(atPath: plugin, withIntermediateDirectories: true)
-        try TestSupport.compileSharedObject(
-            sources: [TestSupport.fixtures + "/faulty_connector.c"], output: plugin + "/libfaulty.so",
-            includeDirectories: [TestSupport.headerDirectory, TestSupport.packageRoot + "/Plugins/CDir/include"],
-            libraries: ["z"])
+        let plugin = try TestSupport.buildFaultyConnector(in: work + "/plugin")
         // A destination that keeps no modification times and lists no hashes, like many clouds.
         let env = ["SYNC_CORE_PLUGIN_PATH": plugin, "FAULTY_NO_MTIME": "1"]
         try FileManager.default.createDirectory(atPath: work + "/cloud", withIntermediateDirectories: true)

@@ -41,9 +41,9 @@ enum TestSupport {
         let outPath = dir + "/out"
         let errPath = dir + "/err"
         let inPath = dir + "/in"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8))
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -92,4 +92,16 @@ enum TestSupport {
     }
 
     struct CompileError: Error, CustomStringConvertible { let description: String }
+
+    /// Builds the fault-injecting test connector (Fixtures/faulty_connector.c) into `dir`, once;
+    /// returns the folder, for SYNC_CORE_PLUGIN_PATH.
+    @discardableResult
+    static func buildFaultyConnector(in dir: String) throws -> String {
+        guard !FileManager.default.fileExists(atPath: dir + "/libfaulty.so") else { return dir }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try compileSharedObject(
+            sources: [fixtures + "/faulty_connector.c"], output: dir + "/libfaulty.so",
+            includeDirectories: [headerDirectory, packageRoot + "/Plugins/CDir/include"], libraries: ["z"])
+        return dir
+    }
 }
