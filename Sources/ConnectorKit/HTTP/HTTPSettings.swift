@@ -1,0 +1,15 @@
+/// Transport settings every HTTP connector shares; connectors expose the ones users need as options.
+public struct HTTPSettings: Sendable {
+    /// Seconds to establish a connection (TCP and TLS).
+    public var connectTimeout: Double = 20
+    /// A transfer slower than one byte per second for this many seconds is dropped as stalled.
+    public var stallTimeout: Int = 60
+    /// Off only when the user explicitly turned it off for this account.
+    public var verifyTLS: Bool = true
+    /// A PEM bundle to trust instead of the system's.
+    public var caFile: String?
+    public var userAgent: String = "sync-core/1.0"
+    public var maxRedirects: Int = 10
+
+    public init() {}
+}
