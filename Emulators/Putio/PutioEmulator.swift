@@ -1,0 +1,193 @@
+import EmulatorKit
+import Foundation
+
+/// An emulator of Put.io's API v2 (see shared/api/putio.md §6): the JSON API, the upload host (single
+/// request and tus), self-authorising download URLs, OAuth, and faults switched on by tests. One
+/// server plays every host; accounts are told apart by their tokens.
+public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
+    let lock = NSLock()
+    var accounts: [String: PutioAccount] = [:]
+    var nextId: Int64 = 1000
+    var faults = PutioFaults()
+    /// Signed download URLs: signature → (account, file id, expiry).
+    var grants: [String: (account: String, id: Int64, expires: Date)] = [:]
+    public var downloadURLLifetime: TimeInterval = 3600
+    let blobs: String
+    private let server: EmulatorServer
+    var requestCounts: [String: Int] = [:]
+    var oauthState = OAuthState()
+    var clock: () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+
+    public init(threads: Int = 2) throws {
+        blobs = NSTemporaryDirectory() + "putio-emulator-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
+        server = EmulatorServer(threads: threads)
+    }
+
+    /// Starts listening on 127.0.0.1 (`port` 0 picks a free one) and returns the port.
+    @discardableResult
+    public func start(port: Int = 0) throws -> Int {
+        try server.start(routes: self, port: port)
+        return server.port
+    }
+
+    public var port: Int { server.port }
+    /// The base URL for the API, upload and OAuth hosts alike.
+    public var baseURL: String { "http://127.0.0.1:\(server.port)" }
+
+    public func stop() {
+        server.stop()
+        try? FileManager.default.removeItem(atPath: blobs)
+    }
+
+    /// Adds an account and returns its token (random unless given).
+    @discardableResult
+    public func addAccount(_ name: String, token: String? = nil) -> String {
+        let token = token ?? "tok-\(name)-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        withLock { accounts[name] = PutioAccount(name: name, token: token) }
+        return token
+    }
+
+    /// Makes every current token of `account` invalid (401), as a user revoking the app would.
+    public func revokeTokens(of account: String) {
+        withLock { accounts[account]?.tokens.removeAll() }
+    }
+
+    public func setFaults(_ change: (inout PutioFaults) -> Void) {
+        withLock { change(&faults) }
+    }
+
+    public func setTrash(enabled: Bool, for account: String) {
+        withLock { accounts[account]?.trashEnabled = enabled }
+    }
+
+    /// Requests served, by route name (`files/list`, `tus/patch`, `download`, …).
+    public var requestStats: [String: Int] { withLock { requestCounts } }
+
+    public func resetRequestStats() { withLock { requestCounts = [:] } }
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    func newId() -> Int64 {
+        nextId += 1
+        return nextId
+    }
+
+    func newBlobPath() -> String { blobs + "/" + UUID().uuidString }
+
+    // MARK: - Routing
+
+    public func bodySink(for request: EmulatorRequest) -> BodySink? {
+        if request.method == "PATCH", request.path.hasPrefix("/files/") { return tusSink(request) }
+        return nil
+    }
+
+    public func handle(_ request: EmulatorRequest) -> EmulatorResponse {
+        let key = Self.routeName(request)
+        withLock { requestCounts[key, default: 0] += 1 }
+        if request.path.hasPrefix("/download/") { return storageDownload(request) }
+        if request.path.hasPrefix("/v2/oauth2/") { return oauth(request) }
+        if let fault = injectedFault() { return fault }
+        guard let account = authenticate(request) else {
+            return PutioJSON.error(401, "invalid_grant", "Unauthorized")
+        }
+        return withLock { route(request, account) }
+    }
+
+    static func routeName(_ request: EmulatorRequest) -> String {
+        let p = request.path
+        if p.hasPrefix("/download/") { return "download" }
+        if p.hasPrefix("/files/") || p == "/files" { return "tus/\(request.method.lowercased())" }
+        let parts = p.split(separator: "/").dropFirst()  // drop "v2"
+        return parts.map { Int64($0) == nil ? String($0) : "{id}" }.joined(separator: "/")
+    }
+
+    private func injectedFault() -> EmulatorResponse? {
+        withLock {
+            if faults.rateLimited > 0 {
+                faults.rateLimited -= 1
+                let reset = clock() + Int64(faults.retryAfterSeconds)
+                return PutioJSON.error(
+                    429, "TooManyRequests", "Too many requests",
+                    headers: [
+                        ("Retry-After", String(faults.retryAfterSeconds)), ("X-RateLimit-Limit", "60"),
+                        ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", String(reset)),
+                        ("X-RateLimit-Id", "emulator"), ("X-RateLimit-Action", "wait"),
+                    ])
+            }
+            if faults.serverErrors > 0 {
+                faults.serverErrors -= 1
+                return PutioJSON.error(faults.serverErrorStatus, "ServiceUnavailable", "Injected server error")
+            }
+            return nil
+        }
+    }
+
+    /// The token from `Authorization: Bearer|token|Token …` or `?oauth_token=`.
+    private func authenticate(_ request: EmulatorRequest) -> PutioAccount? {
+        var token = request.queryValue("oauth_token")
+        if let header = request.header("Authorization") {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, ["bearer", "token"].contains(parts[0].lowercased()) { token = String(parts[1]) }
+        }
+        guard let token, !token.isEmpty else { return nil }
+        return withLock { isExpired(token) ? nil : accounts.values.first { $0.tokens.contains(token) } }
+    }
+
+    /// Routes of an authenticated request, run under the lock.
+    private func route(_ r: EmulatorRequest, _ a: PutioAccount) -> EmulatorResponse {
+        let path = r.path.split(separator: "/").map(String.init)
+        func on(_ method: String, _ pattern: String) -> [String]? {
+            guard r.method == method else { return nil }
+            return Self.match(path, pattern)
+        }
+        if on("GET", "v2/account/info") != nil { return accountInfo(a) }
+        if on("GET", "v2/files/list") != nil { return list(r, a) }
+        if on("POST", "v2/files/list/continue") != nil { return listContinue(r, a) }
+        if on("POST", "v2/files/create-folder") != nil { return createFolder(r, a) }
+        if on("POST", "v2/files/delete") != nil { return delete(r, a) }
+        if on("POST", "v2/files/rename") != nil { return rename(r, a) }
+        if on("POST", "v2/files/move") != nil { return move(r, a) }
+        if on("POST", "v2/files/copy") != nil { return copy(r, a) }
+        if on("POST", "v2/files/touch") != nil { return touch(r, a) }
+        if on("POST", "v2/files/upload") != nil { return singleUpload(r, a) }
+        if let id = on("GET", "v2/files/*") { return getFile(id[0], a) }
+        if let id = on("GET", "v2/files/*/child") { return child(id[0], r, a) }
+        if let id = on("GET", "v2/files/*/url") { return downloadURL(id[0], r, a) }
+        if let id = on("GET", "v2/files/*/download") ?? on("HEAD", "v2/files/*/download") {
+            return downloadRedirect(id[0], r, a)
+        }
+        if on("POST", "files") != nil { return tusCreate(r, a) }
+        if let id = on("PATCH", "files/*") { return tusPatch(id[0], r, a) }
+        if let id = on("HEAD", "files/*") { return tusHead(id[0], a) }
+        if let id = on("DELETE", "files/*") { return tusDelete(id[0], a) }
+        return PutioJSON.error(404, "NOT_FOUND", "No route for \(r.method) \(r.path)")
+    }
+
+    /// Matches path segments against a pattern where `*` captures one segment.
+    static func match(_ path: [String], _ pattern: String) -> [String]? {
+        let want = pattern.split(separator: "/").map(String.init)
+        guard want.count == path.count else { return nil }
+        var captured: [String] = []
+        for (w, p) in zip(want, path) {
+            if w == "*" { captured.append(p) } else if w != p { return nil }
+        }
+        return captured
+    }
+
+    func accountInfo(_ a: PutioAccount) -> EmulatorResponse {
+        let used = a.used + a.trashSize
+        return PutioJSON.ok([
+            "info": [
+                "user_id": abs(a.name.hashValue % 100000), "username": a.name, "mail": "\(a.name)@example.invalid",
+                "account_active": true, "account_status": "active", "trash_size": a.trashSize,
+                "settings": ["trash_enabled": a.trashEnabled, "default_download_folder": 0, "sort_by": "NAME_ASC"],
+                "disk": ["size": a.diskSize, "used": used, "avail": max(0, a.diskSize - used)],
+            ] as [String: Any]
+        ])
+    }
+}

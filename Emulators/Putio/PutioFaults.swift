@@ -1,0 +1,19 @@
+/// Faults a test switches on; each counts down as requests consume it.
+public struct PutioFaults: Sendable {
+    /// The next N API or upload requests get 429 with these headers.
+    public var rateLimited = 0
+    public var retryAfterSeconds = 1
+    /// The next N API or upload requests get this 5xx status.
+    public var serverErrors = 0
+    public var serverErrorStatus = 503
+    /// The next N storage downloads close the connection halfway through the body.
+    public var droppedDownloads = 0
+    /// The next N storage downloads declare and send only half the file, as if it were shorter.
+    public var truncatedDownloads = 0
+    /// The next N server-side copies fail with a spurious NAME_ALREADY_EXIST (a quirk rclone meets).
+    public var spuriousCopyConflicts = 0
+    /// The next N deletes fail with TRASH_LOCK_TIMEOUT.
+    public var trashLockTimeouts = 0
+
+    public init() {}
+}

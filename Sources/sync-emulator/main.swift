@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import PutioEmulator
+
+/// Runs a provider emulator by hand (the demo uses it too). Tests start emulators in-process instead.
+struct SyncEmulator: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync-emulator",
+        abstract: "Run a provider emulator on 127.0.0.1 (for the demo and manual testing).",
+        subcommands: [Putio.self])
+}
+
+struct Putio: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Emulate Put.io's API v2, upload and download hosts.")
+
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 0
+    @Option(help: "Accounts to create, comma-separated.") var accounts = "a,b"
+    @Option(help: "Seed the first account: 'demo' (a media library) or 'none'.") var seed = "none"
+    @Option(help: "Size factor for the demo library (1 ≈ 300 MB).") var scale = 1.0
+    @Option(help: "Write the accounts' tokens here as JSON (mode 0600); they are never printed.")
+    var tokensFile: String?
+    @Option(help: "Register an OAuth app as ID:SECRET; authorizations are approved as the first account.")
+    var oauthClient: String?
+
+    func run() throws {
+        let emulator = try PutioEmulator(threads: 2)
+        let names = accounts.split(separator: ",").map(String.init).filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw ValidationError("--accounts names no account") }
+        var tokens: [String: String] = [:]
+        for name in names { tokens[name] = emulator.addAccount(name) }
+        switch seed {
+        case "demo": emulator.seedDemoLibrary(in: names[0], scale: scale)
+        case "none": break
+        default: throw ValidationError("--seed must be 'demo' or 'none'")
+        }
+        if let client = oauthClient {
+            let parts = client.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--oauth-client must be ID:SECRET") }
+            emulator.registerClient(id: parts[0], secret: parts[1])
+            emulator.approveAuthorizations(as: names[0])
+        }
+        let bound = try emulator.start(port: port)
+        if let tokensFile {
+            let data = try JSONSerialization.data(withJSONObject: tokens, options: [.sortedKeys])
+            let temp = tokensFile + ".tmp"
+            _ = FileManager.default.createFile(atPath: temp, contents: data, attributes: [.posixPermissions: 0o600])
+            _ = rename(temp, tokensFile)
+        }
+        print("putio emulator listening on http://127.0.0.1:\(bound) (accounts: \(names.joined(separator: ", ")))")
+        fflush(stdout)
+        // Serve until told to stop; clean up the blobs on the way out.
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let stop = DispatchSemaphore(value: 0)
+        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: sig)
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            return source
+        }
+        stop.wait()
+        _ = sources
+        emulator.stop()
+    }
+}
+
+SyncEmulator.main()
