@@ -90,7 +90,7 @@ public final class SyncRun: @unchecked Sendable {
         // (relative path for reports, destination path to act on)
         var deleteFiles: [(String, String)] = []
         var deleteFolders: [(String, String)] = []
-        let march = TreeMarch(
+        var march = TreeMarch(
             source: source, sourceRoot: sourceRoot, destination: destination, destinationRoot: destinationRoot,
             visitDestinationOnly: options.mode == .sync || options.mode == .check, filter: options.filter,
             names: names,
@@ -99,6 +99,7 @@ public final class SyncRun: @unchecked Sendable {
                     path,
                     "not transferred: its name collides with '\(other)' at the destination (\(self.collisionKind))")
             })
+        march.retry = options.retry
         try march.run(
             destinationExists: destinationExists,
             visit: { pair in

@@ -48,6 +48,8 @@ struct TreeMarch {
     let names: NameEncoder
     /// Reports a source entry that cannot be paired on its own (its key collides with another's).
     let collided: (_ relative: String, _ with: String) -> Void
+    /// A listing that fails with a temporary error or a rate limit is started over, as a file is.
+    var retry = RetryPolicy()
 
     /// Calls `visit` for every pair, parents before children. A folder that cannot be listed is
     /// reported to `failed` and skipped (with everything below it); the march goes on.
@@ -182,6 +184,18 @@ struct TreeMarch {
     /// One folder's entries that the filter keeps, sorted by key bytes. Destination names are
     /// decoded from the destination's encoding first.
     func children(_ session: Session, _ listed: String, relative: String, decode: Bool) throws -> [Named] {
+        var attempt = 1
+        while true {
+            do {
+                return try childrenOnce(session, listed, relative: relative, decode: decode)
+            } catch let error as ConnectorError where RetryPolicy.isRetryable(error.code) && attempt < retry.attempts {
+                Thread.sleep(forTimeInterval: retry.delay(after: error, attempt: attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    private func childrenOnce(_ session: Session, _ listed: String, relative: String, decode: Bool) throws -> [Named] {
         var entries: [Named] = []
         let relativePrefix = relative.isEmpty ? "" : relative + "/"
         let listedSlash = listed.isEmpty ? "" : listed + "/"
