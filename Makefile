@@ -32,7 +32,7 @@ bench: setup
 	@scripts/bench.sh
 
 format:
-	$(SWIFT) format --in-place --recursive Package.swift Sources Plugins Tests
+	$(SWIFT) format --in-place --recursive Package.swift Sources Plugins Tests Emulators
 
 clean:
 	rm -rf .build .build-*

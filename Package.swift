@@ -14,16 +14,20 @@ let package = Package(
         // Every connector is its own dynamic library; the host discovers lib SyncConnector*.so files.
         .library(name: "SyncConnectorLocal", type: .dynamic, targets: ["LocalConnector"]),
         .library(name: "SyncConnectorCDir", type: .dynamic, targets: ["CDirConnector"]),
+        .library(name: "SyncConnectorPutio", type: .dynamic, targets: ["PutioConnector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // The contract: include/sync_connector.h. The one .c file only pins the layout at compile time.
         .target(name: "CSyncConnector", path: "Sources/CSyncConnector"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "SyncHashes",
@@ -33,7 +37,7 @@ let package = Package(
         .target(name: "SyncABI", dependencies: ["CSyncConnector"]),
         .target(name: "SyncCore", dependencies: ["CSyncConnector", "CSQLite", "SyncABI", "SyncHashes", "TOMLKit"]),
         .target(name: "SyncConformance", dependencies: ["SyncCore", "SyncHashes"]),
-        .target(name: "ConnectorKit", dependencies: ["CSyncConnector", "SyncABI", "SyncHashes"]),
+        .target(name: "ConnectorKit", dependencies: ["CSyncConnector", "CCurl", "SyncABI", "SyncHashes"]),
         .executableTarget(
             name: "sync-core",
             dependencies: [
@@ -44,6 +48,7 @@ let package = Package(
         // Measurements for `make bench`.
         .executableTarget(name: "sync-bench", dependencies: ["SyncCore"]),
         .target(name: "LocalConnector", dependencies: ["ConnectorKit"], path: "Plugins/Local"),
+        .target(name: "PutioConnector", dependencies: ["ConnectorKit"], path: "Plugins/Putio"),
         .target(
             name: "CDirConnector",
             dependencies: ["CSyncConnector"],
@@ -54,9 +59,30 @@ let package = Package(
             ],
             linkerSettings: [.linkedLibrary("z")]
         ),
+        // Provider emulators: real HTTP servers for tests and the demo. They import neither the core
+        // nor a connector.
+        .target(
+            name: "EmulatorKit",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Emulators/Kit"
+        ),
+        .target(
+            name: "PutioEmulator",
+            dependencies: ["EmulatorKit", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Emulators/Putio"
+        ),
+        .executableTarget(
+            name: "sync-emulator",
+            dependencies: ["PutioEmulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(
             name: "SyncCoreTests",
-            dependencies: ["SyncCore", "SyncConformance", "SyncHashes", "CSyncConnector"],
+            dependencies: [
+                "SyncCore", "SyncConformance", "SyncHashes", "CSyncConnector", "ConnectorKit", "PutioEmulator",
+            ],
             // C sources the tests compile with the system compiler, as third parties would.
             exclude: ["Fixtures"]
         ),

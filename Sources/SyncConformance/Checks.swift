@@ -354,8 +354,11 @@ extension ConformanceSuite {
         try c.expect(try c.session.statIfExists(p) == nil, "a suspended upload is visible at its path")
         let second = try c.session.openWriter(
             p, options: .init(size: Int64(data.count), wantHashes: c.verifiableKinds, resumeToken: token))
+        // A store may have kept more than its last checkpoint confirmed (tus counts every byte that
+        // arrived), never less, and never more than was written.
         try c.expect(
-            second.startOffset == confirmed, "resumed at \(second.startOffset), expected the confirmed \(confirmed)")
+            second.startOffset >= confirmed && second.startOffset <= Int64(half),
+            "resumed at \(second.startOffset), expected between the confirmed \(confirmed) and the \(half) written")
         try data.withUnsafeBytes { raw in
             var offset = Int(second.startOffset)
             while offset < raw.count {

@@ -391,7 +391,8 @@ typedef struct sc_ops {
      * REQUIRED. Open a writer that creates file path (its parent folders are created if missing).
      * The new content becomes visible at path only when finish() succeeds (where the store allows
      * it: SC_CAP_ATOMIC_WRITE). With options->resume_token set, a connector that can continue that
-     * upload sets *out_offset to the confirmed offset, and the host writes from there on; otherwise it
+     * upload sets *out_offset to the offset the store holds (at least the last checkpoint's, more if
+     * the store kept bytes that arrived after it), and the host writes from there on; otherwise it
      * starts over and sets *out_offset to 0. out_offset may be NULL when no token is given.
      */
     sc_code (*open_writer)(sc_session *session, const char *path, const sc_write_options *options,

@@ -1,0 +1,244 @@
+import ConnectorKit
+import Foundation
+
+/// Put.io (API v2): files by integer id under root 0, CRC-32 hashes, tus uploads, signed download
+/// URLs, cloud downloads. Paths are resolved to ids through a per-session cache.
+final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @unchecked Sendable {
+    static let info = ConnectorInfo(
+        name: "putio",
+        version: "1.0.0",
+        summary: "Put.io: CRC-32 verified, resumable (tus) uploads, server-side copy and move, cloud downloads",
+        capabilities: [
+            .rangedRead, .setMtime, .resumableUpload, .atomicWrite, .emptyDirectories, .serverMove, .serverCopy, .ids,
+        ],
+        hashKinds: [.crc32],
+        mtimePrecisionNanoseconds: 1_000_000_000,
+        // The server turns '\' into '-', so it is forbidden here and the host encodes it reversibly.
+        nameRules: .init(forbiddenCharacters: "/\\", maxNameBytes: 255, duplicatesAllowed: true),
+        options: [
+            .init("token", secret: true, help: "OAuth access token (set by `account add`; never put it in argv)"),
+            .init("client_id", help: "OAuth app id, for `account add` to authorize a new token"),
+            .init("client_secret", secret: true, help: "OAuth app secret"),
+            .init("api_url", default: "https://api.put.io", help: "API host (override for tests or a proxy)"),
+            .init("upload_url", default: "https://upload.put.io", help: "Upload host"),
+            .init("oauth_url", default: "https://api.put.io", help: "OAuth host (authorize and token endpoints)"),
+            .init(
+                "upload_cutoff", .int, default: 4_194_304,
+                help: "Files below this size without an mtime to keep go up in one request; others use tus"),
+            .init(
+                "chunk_size", .int, default: 67_108_864,
+                help: "tus PATCH size: each completed chunk is a resumable checkpoint"),
+            .init("skip_trash", .bool, default: false, help: "Delete permanently instead of moving to the trash"),
+            .init("per_page", .int, default: 1000, help: "Listing page size"),
+            .init("ca_file", .path, help: "PEM bundle to trust instead of the system's"),
+            .init(
+                "insecure_skip_tls_verify", .bool, default: false,
+                help: "Turn TLS verification off (never in production)"),
+        ])
+
+    let host: ConnectorHost
+    let http: HTTPClient
+    let apiURL: String
+    let uploadURL: String
+    let token: String
+    let cache = PutioPathCache()
+    let uploadCutoff: Int64
+    let chunkSize: Int64
+    let skipTrash: Bool
+    let perPage: Int
+
+    init(config: ConnectorConfig, host: ConnectorHost) throws {
+        self.host = host
+        guard let token = config.string("token"), !token.isEmpty else {
+            throw ConnectorFailure(.auth, "putio: no token in this account; run `sync-core account add putio NAME`")
+        }
+        self.token = token
+        apiURL = Self.trimmed(config.string("api_url") ?? "https://api.put.io")
+        uploadURL = Self.trimmed(config.string("upload_url") ?? "https://upload.put.io")
+        uploadCutoff = config.int("upload_cutoff") ?? 4_194_304
+        chunkSize = max(1 << 20, config.int("chunk_size") ?? 67_108_864)
+        skipTrash = config.bool("skip_trash") ?? false
+        perPage = Int(max(1, config.int("per_page") ?? 1000))
+        var settings = HTTPSettings()
+        settings.userAgent = "sync-core-putio/1.0"
+        settings.caFile = config.string("ca_file")
+        settings.verifyTLS = !(config.bool("insecure_skip_tls_verify") ?? false)
+        http = HTTPClient(
+            settings: settings, log: { [host] line in host.log(.debug, "putio: " + line) },
+            isCancelled: { [host] in host.isCancelled })
+        http.redactor.register(token)
+        if !settings.verifyTLS { host.log(.warn, "putio: TLS verification is off for this account") }
+    }
+
+    static func trimmed(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+
+    var authHeaders: [(String, String)] { [("Authorization", "Bearer \(token)"), ("Accept", "application/json")] }
+
+    // MARK: - API calls
+
+    /// Sends an API request and returns its JSON object, or throws the mapped failure.
+    func api(_ method: String, _ path: String, query: [(String, String)] = [], form: [(String, String)]? = nil)
+        throws -> [String: Any]
+    {
+        let url = FormEncoding.url(apiURL + path, query)
+        let request =
+            form.map { HTTPRequest.form(method, url, $0, headers: authHeaders) }
+            ?? HTTPRequest(method, url, headers: authHeaders)
+        let response = try http.send(request)
+        guard response.isSuccess else { throw PutioErrors.failure("\(method) \(path)", response) }
+        guard let json = response.json else {
+            throw ConnectorFailure(
+                .transient, "\(method) \(path): the server's answer is not JSON", httpStatus: response.status)
+        }
+        return json
+    }
+
+    // MARK: - Paths to ids
+
+    /// The id of `path`, from the cache or by looking each missing segment up.
+    func resolve(_ path: String) throws -> PutioCacheEntry {
+        try PutioPath.validate(path)
+        if let known = cache.get(path) { return known }
+        let (parent, name) = PutioPath.split(path)
+        let folder = try resolve(parent)
+        guard folder.isFolder else { throw ConnectorFailure(.notADirectory, "'\(parent)' is a file") }
+        let file = try lookup(name, in: folder.id, path: path)
+        return PutioCacheEntry(id: file.id, isFolder: file.isFolder, size: file.size)
+    }
+
+    /// One `/child?name=` request; caches and returns what it finds.
+    @discardableResult
+    func lookup(_ name: String, in folderId: Int64, path: String) throws -> PutioFile {
+        do {
+            let json = try api("GET", "/v2/files/\(folderId)/child", query: [("name", name)])
+            guard let file = PutioFile(json["file"]) else {
+                throw ConnectorFailure(.transient, "GET child '\(path)': no file object in the answer")
+            }
+            cache.put(path, PutioCacheEntry(id: file.id, isFolder: file.isFolder, size: file.size))
+            return file
+        } catch let failure as ConnectorFailure where failure.code == .notFound {
+            throw ConnectorFailure(.notFound, "'\(path)' not found", httpStatus: failure.httpStatus)
+        }
+    }
+
+    /// Runs `body` with `path`'s id; when the cached id turns out stale (404), forgets it and tries
+    /// once more with a fresh lookup.
+    func withResolved<T>(_ path: String, _ body: (PutioCacheEntry) throws -> T) throws -> T {
+        let cached = cache.get(path) != nil
+        let known = try resolve(path)
+        do {
+            return try body(known)
+        } catch let failure as ConnectorFailure where failure.code == .notFound && cached {
+            cache.forget(path)
+            return try body(try resolve(path))
+        }
+    }
+
+    /// A lookup where absence is an answer, not an error.
+    func lookupIfPresent(_ name: String, in folderId: Int64, path: String) throws -> PutioFile? {
+        do {
+            return try lookup(name, in: folderId, path: path)
+        } catch let failure as ConnectorFailure where failure.code == .notFound {
+            return nil
+        }
+    }
+
+    // MARK: - Connector
+
+    /// Always asks the server (one lookup in the cached parent), so what it reports is current.
+    func stat(_ path: String) throws -> ConnectorEntry {
+        try PutioPath.validate(path)
+        if path.isEmpty { return ConnectorEntry(path: "", isDirectory: true, id: "0") }
+        let (parent, name) = PutioPath.split(path)
+        return try withResolved(parent) { folder in
+            guard folder.isFolder else { throw ConnectorFailure(.notADirectory, "'\(parent)' is a file") }
+            return try lookup(name, in: folder.id, path: path).entry(at: path)
+        }
+    }
+
+    func mkdir(_ path: String) throws {
+        try PutioPath.validate(path)
+        if path.isEmpty { return }
+        if let known = cache.get(path) {
+            if known.isFolder { return }
+            throw ConnectorFailure(.exists, "mkdir '\(path)': a file is in the way")
+        }
+        let (parent, name) = PutioPath.split(path)
+        try mkdir(parent)
+        let parentId = try resolve(parent).id
+        if !cache.knownAbsent(name, in: parentId) {
+            if let existing = try lookupIfPresent(name, in: parentId, path: path) {
+                if existing.isFolder { return }
+                throw ConnectorFailure(.exists, "mkdir '\(path)': a file is in the way")
+            }
+        }
+        do {
+            let json = try api(
+                "POST", "/v2/files/create-folder", form: [("name", name), ("parent_id", String(parentId))])
+            guard let folder = PutioFile(json["file"]) else {
+                throw ConnectorFailure(.transient, "mkdir '\(path)': no folder in the answer")
+            }
+            cache.put(path, PutioCacheEntry(id: folder.id, isFolder: true, size: 0))
+            cache.noteChild(name, in: parentId)
+            cache.markCreated(folder.id)
+        } catch let failure as ConnectorFailure where failure.code == .exists {
+            // Another worker made it first.
+            let existing = try lookup(name, in: parentId, path: path)
+            if !existing.isFolder { throw ConnectorFailure(.exists, "mkdir '\(path)': a file is in the way") }
+        }
+    }
+
+    func remove(_ path: String) throws {
+        guard !path.isEmpty else { throw ConnectorFailure(.isADirectory, "remove: the root is a folder") }
+        try withResolved(path) { known in
+            if known.isFolder { throw ConnectorFailure(.isADirectory, "remove '\(path)': is a folder") }
+            try delete(known.id)
+        }
+        cache.forget(path)
+    }
+
+    func rmdir(_ path: String) throws {
+        guard !path.isEmpty else { throw ConnectorFailure(.invalidArgument, "rmdir: refusing to remove the root") }
+        try withResolved(path) { known in
+            if !known.isFolder { throw ConnectorFailure(.notADirectory, "rmdir '\(path)': not a folder") }
+            let page = try api("GET", "/v2/files/list", query: [("parent_id", String(known.id)), ("per_page", "1")])
+            if let files = page["files"] as? [Any], !files.isEmpty {
+                throw ConnectorFailure(.notEmpty, "rmdir '\(path)': folder not empty")
+            }
+            try delete(known.id)
+        }
+        cache.forget(path)
+    }
+
+    func delete(_ id: Int64) throws {
+        _ = try api(
+            "POST", "/v2/files/delete", query: skipTrash ? [("skip_trash", "1")] : [],
+            form: [("file_ids", String(id))])
+    }
+
+    func about() throws -> Quota {
+        let json = try api("GET", "/v2/account/info")
+        guard let info = json["info"] as? [String: Any], let disk = info["disk"] as? [String: Any] else {
+            throw ConnectorFailure(.transient, "account/info: no disk figures in the answer")
+        }
+        func number(_ v: Any?) -> Int64? { (v as? NSNumber)?.int64Value }
+        return Quota(
+            total: number(disk["size"]), used: number(disk["used"]), free: number(disk["avail"]),
+            trashed: number(info["trash_size"]))
+    }
+
+    func openReader(_ path: String, offset: Int64, length: Int64?) throws -> any ConnectorReader {
+        try withResolved(path) { known in
+            if known.isFolder { throw ConnectorFailure(.isADirectory, "read '\(path)': is a folder") }
+            return try PutioReader(connector: self, path: path, known: known, offset: offset, length: length)
+        }
+    }
+
+    func openWriter(_ path: String, options: WriteOptions) throws -> any ConnectorWriter {
+        try PutioPath.validate(path)
+        guard !path.isEmpty else { throw ConnectorFailure(.isADirectory, "write: the root is a folder") }
+        return try PutioWriter.open(connector: self, path: path, options: options)
+    }
+}
+
+typealias PutioCacheEntry = PutioPathCache.Known
