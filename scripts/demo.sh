@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The built-in demo: the connectors found, an account over a small media library, a migration of it
-# (live progress on a terminal), a second run that has nothing to do, a check, the run history, and
-# the conformance suite against the C connector. Everything lives under .build/demo. Cloud accounts
-# (the Put.io emulator) join the demo with the Put.io connector.
+# The built-in demo: a Put.io emulator with accounts a and b, account a holding a media library
+# (series with seasons and subtitles, films, music, unicode names, ~300 MB). It lists the library,
+# migrates putio:a into putio:b with the live progress display (on a terminal), shows that a second
+# run has nothing to do, checks both sides, delivers the videos and subtitles to a local "NAS"
+# folder as a Plex pipeline would, and stops the emulator. Everything lives under .build/demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build
@@ -15,34 +16,37 @@ export SYNC_CORE_STATE=$demo/state.db
 export HOME=$demo/home   # keep the demo away from the user's own accounts and plugins
 sc() { echo; echo "\$ sync-core $*"; "$bin/sync-core" "$@"; }
 
-lib=$demo/library
-make_file() { mkdir -p "$(dirname "$1")"; head -c "$2" /dev/urandom > "$1"; }
-for season in 1 2; do
-    for episode in 1 2 3; do
-        base="$lib/Series/Northern Lights/Season $season/Northern Lights S0${season}E0${episode}"
-        make_file "$base.mkv" $((1024 * 1024 * (2 + episode)))
-        printf '1\n00:00:01,000 --> 00:00:04,000\nEpisode %s, season %s.\n' "$episode" "$season" > "$base.en.srt"
-        printf '1\n00:00:01,000 --> 00:00:04,000\nÉpisode %s, saison %s.\n' "$episode" "$season" > "$base.fr.srt"
-    done
+echo "starting the Put.io emulator (accounts a and b; seeding a's library)…"
+"$bin/sync-emulator" putio --port 0 --accounts a,b --seed demo --tokens-file "$demo/tokens.json" \
+    > "$demo/emulator.log" 2>&1 &
+emulator=$!
+trap 'kill "$emulator" 2>/dev/null; wait "$emulator" 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do
+    grep -q "listening on" "$demo/emulator.log" 2>/dev/null && [ -s "$demo/tokens.json" ] && break
+    kill -0 "$emulator" 2>/dev/null || { cat "$demo/emulator.log"; exit 1; }
+    sleep 0.1
 done
-make_file "$lib/Movies/Amélie (2001)/Amélie (2001).mp4" $((6 * 1024 * 1024))
-make_file "$lib/Movies/千と千尋の神隠し (2001)/Spirited Away.mkv" $((5 * 1024 * 1024))
-make_file "$lib/Music/Björk — Homogenic/01 Hunter.flac" $((3 * 1024 * 1024))
-mkdir -p "$lib/Downloads/incoming (empty)"
+url=$(grep -o 'http://127.0.0.1:[0-9]*' "$demo/emulator.log" | head -n 1)
+[ -n "$url" ] || { echo "the emulator did not start"; cat "$demo/emulator.log"; exit 1; }
+echo "emulator at $url"
 
 sc plugins
-sc account add local library --set "root=$lib"
+for account in a b; do
+    # The token goes in on standard input, never on a command line.
+    token=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$demo/tokens.json" "$account")
+    echo; echo "\$ sync-core account add putio $account --set api_url=$url --set upload_url=$url --stdin   (token on stdin)"
+    printf 'token=%s\n' "$token" | "$bin/sync-core" account add putio "$account" --set "api_url=$url" \
+        --set "upload_url=$url" --stdin
+done
 sc account list
-sc ls local:library
-sc ls -R "local:library/Series/Northern Lights/Season 1"
-sc cat "local:library/Series/Northern Lights/Season 1/Northern Lights S01E02.fr.srt"
+sc ls putio:a
+sc ls -R "putio:a/Series/The Expanse"
+sc migrate putio:a putio:b
+sc migrate putio:a putio:b
+sc check putio:a putio:b
 mkdir -p "$demo/nas"
-sc account add cdir nas --set "root=$demo/nas"
-sc migrate local:library cdir:nas/media --bwlimit 10M
-sc migrate local:library cdir:nas/media
-sc check local:library cdir:nas/media
+sc account add local nas --set "root=$demo/nas"
+sc migrate putio:a/Series local:nas/media/Series --type video --type subtitle
 sc history
-mkdir -p "$demo/scratch"
-sc plugin test cdir --set "root=$demo/scratch"
 echo
-echo "demo finished: files under $demo"
+echo "demo finished: state, config and the NAS folder are under $demo"
