@@ -81,7 +81,8 @@ let package = Package(
         .testTarget(
             name: "SyncCoreTests",
             dependencies: [
-                "SyncCore", "SyncConformance", "SyncHashes", "CSyncConnector", "ConnectorKit", "PutioEmulator",
+                "SyncCore", "SyncConformance", "SyncHashes", "CSyncConnector", "ConnectorKit", "EmulatorKit",
+                "PutioEmulator",
             ],
             // C sources the tests compile with the system compiler, as third parties would.
             exclude: ["Fixtures"]

@@ -16,6 +16,7 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
     private let server: EmulatorServer
     var requestCounts: [String: Int] = [:]
     var oauthState = OAuthState()
+    var transferSeconds: TimeInterval = 1
     var clock: () -> Int64 = { Int64(Date().timeIntervalSince1970) }
 
     public init(threads: Int = 2) throws {
@@ -165,6 +166,7 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
         if let id = on("PATCH", "files/*") { return tusPatch(id[0], r, a) }
         if let id = on("HEAD", "files/*") { return tusHead(id[0], a) }
         if let id = on("DELETE", "files/*") { return tusDelete(id[0], a) }
+        if path.count >= 2, path[1] == "transfers", let answer = transfersRoute(r, a, path) { return answer }
         return PutioJSON.error(404, "NOT_FOUND", "No route for \(r.method) \(r.path)")
     }
 

@@ -29,7 +29,7 @@ final class PutioNode {
     }
 }
 
-/// An emulated Put.io account: its tree (root id 0), trash and uploads in progress.
+/// An emulated Put.io account: its tree (root id 0), trash, uploads in progress and transfers.
 final class PutioAccount {
     let name: String
     var tokens: Set<String>
@@ -40,6 +40,8 @@ final class PutioAccount {
     var trashEnabled = true
     var diskSize: Int64 = 1 << 40
     var uploads: [String: TusUpload] = [:]
+    var transfers: [Int64: PutioTransfer] = [:]
+    var transferOrder: [Int64] = []
 
     init(name: String, token: String) {
         self.name = name

@@ -227,6 +227,27 @@ private func makeDescriptor<C: Connector>(for type: C.Type) -> UnsafeMutablePoin
         }
     }
 
+    if C.self is any CloudDownloads.Type {
+        func downloads(_ session: OpaquePointer?) -> any CloudDownloads { connector(session) as! any CloudDownloads }
+        func report(_ job: CloudJob, _ fn: sc_job_fn?, _ ctx: UnsafeMutableRawPointer?) throws {
+            if job.withCJob({ fn?(ctx, $0) ?? SC_OK }) != SC_OK { throw HostStop() }
+        }
+        ops.pointee.job_add = { session, source, dir, fn, ctx, err in
+            enumerate(err) {
+                try report(try downloads(session).addJob(source: string(source), into: string(dir)), fn, ctx)
+            }
+        }
+        ops.pointee.job_status = { session, id, fn, ctx, err in
+            enumerate(err) { try report(try downloads(session).jobStatus(string(id)), fn, ctx) }
+        }
+        ops.pointee.job_list = { session, fn, ctx, err in
+            enumerate(err) { try downloads(session).listJobs { try report($0, fn, ctx) } }
+        }
+        ops.pointee.job_cancel = { session, id, err in
+            guarded(err) { try downloads(session).cancelJob(string(id)) }
+        }
+    }
+
     let schema = optionsSchemaJSON(info.options)
     let descriptor = UnsafeMutablePointer<sc_descriptor>.allocate(capacity: 1)
     descriptor.initialize(

@@ -13,7 +13,7 @@ struct SyncCoreCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             CopyCommand.self, SyncCommand.self, MigrateCommand.self, MoveCommand.self, CheckCommand.self,
-            HistoryCommand.self, PluginsCommand.self, PluginCommand.self,
+            FetchCommand.self, HistoryCommand.self, PluginsCommand.self, PluginCommand.self,
             ListCommand.self, CatCommand.self, AccountCommand.self,
         ]
     )

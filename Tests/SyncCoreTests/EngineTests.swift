@@ -315,11 +315,23 @@ import Testing
         #expect(Set(try FileManager.default.subpathsOfDirectory(atPath: store)) == stored)
     }
 
+    @Test func aFileAsTheSourceIsCopiedIntoTheDestinationFolder() throws {
+        try write("file.bin", bytes: 70_000, seed: 5, root: work)
+        let first = try cli(["copy", work + "/file.bin", dst, "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(summary(first)["copied"] as? Int == 1)
+        #expect(
+            FileManager.default.contents(atPath: dst + "/file.bin")
+                == FileManager.default.contents(
+                    atPath: work + "/file.bin"))
+        let second = try cli(["copy", work + "/file.bin", dst, "--json"])
+        #expect(summary(second)["copied"] as? Int == 0 && summary(second)["skipped"] as? Int == 1)
+    }
+
     @Test func badRootsGetOneLine() throws {
         try write("file.bin", bytes: 1, seed: 1, root: work)
         for (args, fragment) in [
             (["copy", work + "/missing", dst], "not found"),
-            (["copy", work + "/file.bin", dst], "is a file, not a folder"),
             (["copy", src, work + "/file.bin"], "is a file, not a folder"),
             (["copy", src, dst, "--transfers", "0"], "--transfers must be between 1 and 256"),
         ] {

@@ -1,3 +1,4 @@
+import EmulatorKit
 import Foundation
 import PutioEmulator
 import SyncConformance
@@ -197,5 +198,71 @@ final class PutioWorld {
         #expect(run.stderr.contains("authentication") || run.stdout.contains("authentication"), "\(run.stderr)")
         #expect(!run.stderr.contains(world.tokens["b"]!) && !run.stdout.contains(world.tokens["b"]!))
         #expect(world.emulator.tree(of: "b").isEmpty)
+    }
+
+    @Test func fetchTakesAMagnetFromQueuedToCompletedAndDeliversItWithThen() throws {
+        let world = try PutioWorld()
+        world.emulator.transferDuration = 0.4
+        let nas = TestSupport.temporaryDirectory("putio-nas")
+        defer { try? FileManager.default.removeItem(atPath: nas) }
+        let magnet = "magnet:?xt=urn:btih:4344503b7e797ebf31582327a5baae35b11bda01&dn=Big+Buck+Bunny&xl=3000000"
+        let run = try world.cli([
+            "fetch", "putio:a", magnet, "--to", "Downloads", "--then", nas, "--poll", "0.1", "--json",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let states = run.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }.filter { $0["event"] as? String == "job" }.compactMap { $0["state"] as? String }
+        #expect(states.first == "queued" && states.contains("running") && states.last == "completed", "\(states)")
+        for name in ["Big Buck Bunny.mkv", "Big Buck Bunny.en.srt"] {
+            let stored = world.emulator.contents(of: "Downloads/Big Buck Bunny/\(name)", in: "a")
+            #expect(stored != nil)
+            #expect(FileManager.default.contents(atPath: "\(nas)/Big Buck Bunny/\(name)").map(Array.init) == stored)
+        }
+        // Account to account works the same way.
+        let toB = try world.cli([
+            "fetch", "putio:a/Downloads", "magnet:?xt=urn:btih:ab&dn=Sintel.mkv&xl=123456", "--then", "putio:b/Films",
+            "--poll", "0.1",
+        ])
+        #expect(toB.status == 0, "\(toB.stdout)\(toB.stderr)")
+        #expect(
+            world.emulator.contents(of: "Films/Sintel.mkv", in: "b")
+                == world.emulator.contents(of: "Downloads/Sintel.mkv", in: "a"))
+    }
+
+    @Test func fetchOfAURLDownloadsFromALocalServerAndReportsFailures() throws {
+        let world = try PutioWorld()
+        world.emulator.transferDuration = 0.2
+        let payload = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let server = EmulatorServer(threads: 1)
+        try server.start(routes: StaticFiles(["/files/report.pdf": payload]))
+        defer { server.stop() }
+        let nas = TestSupport.temporaryDirectory("putio-nas")
+        defer { try? FileManager.default.removeItem(atPath: nas) }
+        // Given on standard input: a URL may hold a passkey that has no place in the process list.
+        let run = try world.cli(
+            ["fetch", "putio:a", "-", "--to", "Incoming", "--then", nas, "--poll", "0.1"],
+            stdin: "http://127.0.0.1:\(server.port)/files/report.pdf\n")
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(world.emulator.contents(of: "Incoming/report.pdf", in: "a") == payload)
+        #expect(FileManager.default.contents(atPath: nas + "/report.pdf").map(Array.init) == payload)
+
+        let missing = try world.cli(
+            ["fetch", "putio:a", "http://127.0.0.1:\(server.port)/nothing-here", "--wait", "--poll", "0.1"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("HTTP 404"), "\(missing.stderr)")
+        let local = try world.cli(["fetch", "local:/tmp", "magnet:?xt=urn:btih:ab"])
+        #expect(local.status == 2 && local.stderr.contains("no cloud downloads"), "\(local.stderr)")
+    }
+}
+
+/// Serves fixed bytes by path: the "local HTTP server" a URL transfer fetches from.
+final class StaticFiles: EmulatorRoutes, @unchecked Sendable {
+    let files: [String: [UInt8]]
+    init(_ files: [String: [UInt8]]) { self.files = files }
+    func bodySink(for request: EmulatorRequest) -> BodySink? { nil }
+    func handle(_ request: EmulatorRequest) -> EmulatorResponse {
+        guard let bytes = files[request.path] else { return EmulatorResponse(status: 404) }
+        return EmulatorResponse(status: 200, headers: [("Content-Type", "application/pdf")], body: .bytes(bytes))
     }
 }

@@ -12,7 +12,7 @@ import SyncHashes
 public final class Session: @unchecked Sendable {
     public let plugin: Plugin
     public let services: HostServices
-    private var ops: sc_ops { plugin.ops.pointee }
+    var ops: sc_ops { plugin.ops.pointee }
     private let configuration: () throws -> [String: OptionValue]
     private var current: Handle
     private let handleLock = NSLock()
@@ -68,7 +68,7 @@ public final class Session: @unchecked Sendable {
     }
 
     /// Runs one call on the current connector session.
-    private func use<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T {
+    func use<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T {
         let handle = acquire()
         defer { handle.release() }
         return try body(handle.pointer)

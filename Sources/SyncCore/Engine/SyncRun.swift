@@ -56,15 +56,12 @@ public final class SyncRun: @unchecked Sendable {
         }
     }
 
-    /// Runs to the end. Throws only when the run cannot start (a root that is missing or not a
-    /// folder); everything else is in the summary.
+    /// Runs to the end. Throws only when the run cannot start (a missing source, a destination that
+    /// is a file); everything else is in the summary. A source that is a file is copied into the
+    /// destination folder under its own name (sync then deletes nothing).
     public func run() throws -> SyncSummary {
         let started = Date()
         let sourceTop = try source.stat(sourceRoot)
-        guard sourceTop.isDirectory else {
-            throw ConnectorError(
-                .notADirectory, "source '\(sourceRoot.isEmpty ? "/" : sourceRoot)' is a file, not a folder")
-        }
         var destinationExists = false
         if let top = try destination.statIfExists(destinationRoot) {
             guard top.isDirectory else {
@@ -90,6 +87,14 @@ public final class SyncRun: @unchecked Sendable {
         // (relative path for reports, destination path to act on)
         var deleteFiles: [(String, String)] = []
         var deleteFolders: [(String, String)] = []
+        if !sourceTop.isDirectory {
+            runSingleFile(sourceTop, copier: copier, pool: pool)
+            pool.finish()
+            lock.lock()
+            defer { lock.unlock() }
+            summary.seconds = Date().timeIntervalSince(started)
+            return summary
+        }
         var march = TreeMarch(
             source: source, sourceRoot: sourceRoot, destination: destination, destinationRoot: destinationRoot,
             visitDestinationOnly: options.mode == .sync || options.mode == .check, filter: options.filter,
@@ -128,6 +133,29 @@ public final class SyncRun: @unchecked Sendable {
     private var collisionKind: String {
         destination.plugin.nameRules.caseInsensitive
             ? "names that differ only in case are one name there" : "the source holds two entries of this name"
+    }
+
+    /// A file as the source: one pair, its name encoded for the destination as in a tree.
+    private func runSingleFile(_ file: Entry, copier: FileCopier, pool: WorkerPool) {
+        let name = String(sourceRoot.split(separator: "/").last ?? Substring(sourceRoot))
+        guard options.filter.isEmpty || options.filter.includes(file, relative: name) else { return }
+        let encoded = names.encode(name)
+        let target = join(destinationRoot, encoded)
+        var existing: Entry?
+        do {
+            existing = try destination.statIfExists(target)
+        } catch {
+            fail(name, "cannot look at the destination: \(error)")
+            return
+        }
+        var deleteFiles: [(String, String)] = []
+        var deleteFolders: [(String, String)] = []
+        visit(
+            TreeMarch.Pair(
+                relative: name, name: name, source: file, destination: existing,
+                destinationPath: existing?.path ?? target,
+                encodedName: encoded), copier: copier, pool: pool, deleteFiles: &deleteFiles,
+            deleteFolders: &deleteFolders)
     }
 
     // MARK: Decisions
