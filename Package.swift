@@ -37,7 +37,11 @@ let package = Package(
         .target(name: "SyncABI", dependencies: ["CSyncConnector"]),
         .target(name: "SyncCore", dependencies: ["CSyncConnector", "CSQLite", "SyncABI", "SyncHashes", "TOMLKit"]),
         .target(name: "SyncConformance", dependencies: ["SyncCore", "SyncHashes"]),
-        .target(name: "ConnectorKit", dependencies: ["CSyncConnector", "CCurl", "SyncABI", "SyncHashes"]),
+        .target(
+            name: "ConnectorKit",
+            dependencies: [
+                "CSyncConnector", "CCurl", "SyncABI", "SyncHashes", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .executableTarget(
             name: "sync-core",
             dependencies: [

@@ -19,9 +19,14 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
             .init("token", secret: true, help: "OAuth access token (set by `account add`; never put it in argv)"),
             .init("client_id", help: "OAuth app id, for `account add` to authorize a new token"),
             .init("client_secret", secret: true, help: "OAuth app secret"),
+            .init("refresh_token", secret: true, help: "Set by the OAuth flow where the token endpoint hands one out"),
+            .init("token_expiry", help: "When the token expires (RFC 3339), set by the OAuth flow"),
             .init("api_url", default: "https://api.put.io", help: "API host (override for tests or a proxy)"),
             .init("upload_url", default: "https://upload.put.io", help: "Upload host"),
             .init("oauth_url", default: "https://api.put.io", help: "OAuth host (authorize and token endpoints)"),
+            .init(
+                "oauth_timeout", .int, default: 300, help: "Seconds `account add` waits for the browser's authorization"
+            ),
             .init(
                 "upload_cutoff", .int, default: 4_194_304,
                 help: "Files below this size without an mtime to keep go up in one request; others use tus"),
@@ -40,7 +45,7 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
     let http: HTTPClient
     let apiURL: String
     let uploadURL: String
-    let token: String
+    let credentials: OAuthCredentials
     let cache = PutioPathCache()
     let uploadCutoff: Int64
     let chunkSize: Int64
@@ -52,27 +57,42 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
         guard let token = config.string("token"), !token.isEmpty else {
             throw ConnectorFailure(.auth, "putio: no token in this account; run `sync-core account add putio NAME`")
         }
-        self.token = token
         apiURL = Self.trimmed(config.string("api_url") ?? "https://api.put.io")
         uploadURL = Self.trimmed(config.string("upload_url") ?? "https://upload.put.io")
         uploadCutoff = config.int("upload_cutoff") ?? 4_194_304
         chunkSize = max(1 << 20, config.int("chunk_size") ?? 67_108_864)
         skipTrash = config.bool("skip_trash") ?? false
         perPage = Int(max(1, config.int("per_page") ?? 1000))
-        var settings = HTTPSettings()
-        settings.userAgent = "sync-core-putio/1.0"
-        settings.caFile = config.string("ca_file")
-        settings.verifyTLS = !(config.bool("insecure_skip_tls_verify") ?? false)
+        let settings = Self.httpSettings(config)
         http = HTTPClient(
             settings: settings, log: { [host] line in host.log(.debug, "putio: " + line) },
             isCancelled: { [host] in host.isCancelled })
-        http.redactor.register(token)
+        let refresh = config.string("refresh_token").flatMap { $0.isEmpty ? nil : $0 }
+        credentials = OAuthCredentials(
+            token: OAuthToken(
+                accessToken: token, refreshToken: refresh,
+                expiresAt: OAuthToken.parseExpiry(config.string("token_expiry"))),
+            provider: refresh == nil ? nil : Self.provider(config), http: http, host: host)
         if !settings.verifyTLS { host.log(.warn, "putio: TLS verification is off for this account") }
     }
 
     static func trimmed(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
 
-    var authHeaders: [(String, String)] { [("Authorization", "Bearer \(token)"), ("Accept", "application/json")] }
+    var authHeaders: [(String, String)] {
+        [("Authorization", "Bearer \(credentials.accessToken)"), ("Accept", "application/json")]
+    }
+
+    /// Sends a request built with the current token. A token about to expire is refreshed first; a
+    /// 401 refreshes it (where the account has a refresh token) and tries once more.
+    func send(_ build: () -> HTTPRequest) throws -> HTTPResponse {
+        try credentials.refreshIfExpiring()
+        let used = credentials.accessToken
+        let response = try http.send(build())
+        if response.status == 401, try credentials.refreshAfterRejection(of: used) {
+            return try http.send(build())
+        }
+        return response
+    }
 
     // MARK: - API calls
 
@@ -81,10 +101,10 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
         throws -> [String: Any]
     {
         let url = FormEncoding.url(apiURL + path, query)
-        let request =
+        let response = try send {
             form.map { HTTPRequest.form(method, url, $0, headers: authHeaders) }
-            ?? HTTPRequest(method, url, headers: authHeaders)
-        let response = try http.send(request)
+                ?? HTTPRequest(method, url, headers: authHeaders)
+        }
         guard response.isSuccess else { throw PutioErrors.failure("\(method) \(path)", response) }
         guard let json = response.json else {
             throw ConnectorFailure(

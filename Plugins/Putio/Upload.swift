@@ -72,11 +72,12 @@ final class PutioSingleUpload: ConnectorWriter {
                 .utf8)
         body += bytes
         body += Array("\r\n--\(boundary)--\r\n".utf8)
-        let request = HTTPRequest(
-            "POST", connector.uploadURL + "/v2/files/upload",
-            headers: connector.authHeaders + [("Content-Type", "multipart/form-data; boundary=\(boundary)")],
-            body: .bytes(body))
-        let response = try connector.http.send(request)
+        let response = try connector.send {
+            HTTPRequest(
+                "POST", connector.uploadURL + "/v2/files/upload",
+                headers: connector.authHeaders + [("Content-Type", "multipart/form-data; boundary=\(boundary)")],
+                body: .bytes(body))
+        }
         guard response.isSuccess else { throw PutioErrors.failure("upload '\(path)'", response) }
         guard let file = PutioFile(response.json?["file"]) else {
             throw ConnectorFailure(.transient, "upload '\(path)': no file object in the answer")
@@ -132,12 +133,13 @@ final class PutioTusUpload: SuspendableWriter {
         }
         if options.replace { metadata.append(("overwrite", "true")) }
         let encoded = metadata.map { "\($0.0) \(Data($0.1.utf8).base64EncodedString())" }.joined(separator: ",")
-        let response = try connector.http.send(
+        let response = try connector.send {
             HTTPRequest(
                 "POST", connector.uploadURL + "/files/",
                 headers: connector.authHeaders + [
                     ("Tus-Resumable", "1.0.0"), ("Upload-Length", String(size)), ("Upload-Metadata", encoded),
-                ], body: .bytes([])))
+                ], body: .bytes([]))
+        }
         guard response.status == 201, let created = response.header("Location") else {
             throw PutioErrors.failure("upload '\(path)': tus create", response)
         }
@@ -159,8 +161,9 @@ final class PutioTusUpload: SuspendableWriter {
         // 423: the upload is locked by a PATCH the server has not yet seen end (ours, cut short a
         // moment ago); its offset settles once the server notices.
         for wait in [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 0] {
-            response = try connector.http.send(
-                HTTPRequest("HEAD", location, headers: connector.authHeaders + [("Tus-Resumable", "1.0.0")]))
+            response = try connector.send {
+                HTTPRequest("HEAD", location, headers: connector.authHeaders + [("Tus-Resumable", "1.0.0")])
+            }
             guard response.status == 423, wait > 0 else { break }
             Thread.sleep(forTimeInterval: wait)
         }

@@ -50,6 +50,14 @@ public protocol ServerCopy: Connector {
     func copy(_ from: String, to: String) throws
 }
 
+/// Optional: interactive account setup, run by `sync-core account add` before the account is
+/// saved (ABI 1.1 `authorize`). Return the options to store (a token, a refresh token); return an
+/// empty dictionary when `config` already suffices. Talk to the user with `host.tellUser` and
+/// `host.askUser`. No session is open.
+public protocol InteractiveSetup: Connector {
+    static func authorize(config: ConnectorConfig, host: ConnectorHost) throws -> [String: Any]
+}
+
 /// Optional: quota figures.
 public protocol QuotaReporting: Connector {
     func about() throws -> Quota

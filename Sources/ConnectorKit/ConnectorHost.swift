@@ -36,6 +36,35 @@ public final class ConnectorHost: @unchecked Sendable {
         what.withCString { progress(t.ctx, $0, done, total) }
     }
 
+    /// Whether the host's table has the ABI 1.1 fields (it may be an older host's, and shorter).
+    private var hasMinor1: Bool {
+        guard let t = table?.pointee else { return false }
+        return Int(t.struct_size) >= MemoryLayout<sc_host>.offset(of: \.ask_user)! + MemoryLayout<UnsafeRawPointer>.size
+    }
+
+    /// Shows a message to the person running the host (never filtered, unlike log). An older host
+    /// gets it as a warning-level log line. Never pass credentials.
+    public func tellUser(_ message: String) {
+        if hasMinor1, let t = table?.pointee, let tell = t.tell_user {
+            message.withCString { tell(t.ctx, $0) }
+        } else {
+            log(.warn, message)
+        }
+    }
+
+    /// Asks the person running the host; nil when nobody can answer (no terminal, an older host)
+    /// or they answered nothing.
+    public func askUser(_ question: String, secret: Bool) -> String? {
+        guard hasMinor1, let t = table?.pointee, let ask = t.ask_user else { return nil }
+        var buffer = [CChar](repeating: 0, count: 8192)
+        let code = question.withCString { q in
+            buffer.withUnsafeMutableBufferPointer { ask(t.ctx, q, secret ? 1 : 0, $0.baseAddress, $0.count) }
+        }
+        guard code == SC_OK else { return nil }
+        let answer = String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines)
+        return answer.isEmpty ? nil : answer
+    }
+
     /// Hands refreshed credentials (option name → new value) to the host, which persists them.
     public func credentialsChanged(_ changes: [String: Any]) {
         guard let t = table?.pointee, let changed = t.credentials_changed,

@@ -23,6 +23,7 @@ public func exportConnector<C: Connector>(_ type: C.Type, hostMajor: UInt32, hos
 
 private let exportLock = NSLock()
 nonisolated(unsafe) private var exportedDescriptor: UnsafeMutablePointer<sc_descriptor>?
+nonisolated(unsafe) private var exportedSetup: (any InteractiveSetup.Type)?
 nonisolated(unsafe) private var exportedFactory: ((ConnectorConfig, ConnectorHost) throws -> any Connector)?
 
 // MARK: - Handles
@@ -227,6 +228,17 @@ private func makeDescriptor<C: Connector>(for type: C.Type) -> UnsafeMutablePoin
         }
     }
 
+    if let setup = C.self as? any InteractiveSetup.Type {
+        exportedSetup = setup
+        ops.pointee.authorize = { host, config, err in
+            guarded(err) {
+                let connectorHost = ConnectorHost(host)
+                let changes = try exportedSetup!.authorize(
+                    config: try ConnectorConfig(json: string(config)), host: connectorHost)
+                if !changes.isEmpty { connectorHost.credentialsChanged(changes) }
+            }
+        }
+    }
     if C.self is any CloudDownloads.Type {
         func downloads(_ session: OpaquePointer?) -> any CloudDownloads { connector(session) as! any CloudDownloads }
         func report(_ job: CloudJob, _ fn: sc_job_fn?, _ ctx: UnsafeMutableRawPointer?) throws {

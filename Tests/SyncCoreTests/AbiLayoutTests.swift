@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func scHost() {
-        #expect(MemoryLayout<sc_host>.size == 48)
+        #expect(MemoryLayout<sc_host>.size == 64)
         #expect(MemoryLayout<sc_host>.alignment == 8)
         #expect(MemoryLayout<sc_host>.offset(of: \.struct_size) == 0)
         #expect(MemoryLayout.size(ofValue: sc_host().struct_size) == 4)
@@ -73,6 +73,11 @@ import Testing
         #expect(MemoryLayout.size(ofValue: sc_host().progress) == 8)
         #expect(MemoryLayout<sc_host>.offset(of: \.credentials_changed) == 40)
         #expect(MemoryLayout.size(ofValue: sc_host().credentials_changed) == 8)
+        // 1.1
+        #expect(MemoryLayout<sc_host>.offset(of: \.tell_user) == 48)
+        #expect(MemoryLayout.size(ofValue: sc_host().tell_user) == 8)
+        #expect(MemoryLayout<sc_host>.offset(of: \.ask_user) == 56)
+        #expect(MemoryLayout.size(ofValue: sc_host().ask_user) == 8)
     }
 
     @Test func scWriteOptions() {
@@ -137,7 +142,7 @@ import Testing
     }
 
     @Test func scOps() {
-        #expect(MemoryLayout<sc_ops>.size == 200)
+        #expect(MemoryLayout<sc_ops>.size == 208)
         #expect(MemoryLayout<sc_ops>.alignment == 8)
         #expect(MemoryLayout<sc_ops>.offset(of: \.struct_size) == 0)
         #expect(MemoryLayout.size(ofValue: sc_ops().struct_size) == 4)
@@ -191,6 +196,9 @@ import Testing
         #expect(MemoryLayout.size(ofValue: sc_ops().job_cancel) == 8)
         #expect(MemoryLayout<sc_ops>.offset(of: \.suspend) == 192)
         #expect(MemoryLayout.size(ofValue: sc_ops().suspend) == 8)
+        // 1.1
+        #expect(MemoryLayout<sc_ops>.offset(of: \.authorize) == 200)
+        #expect(MemoryLayout.size(ofValue: sc_ops().authorize) == 8)
     }
 
     @Test func scDescriptor() {
@@ -236,7 +244,7 @@ import Testing
 
     @Test func constants() {
         #expect(SC_ABI_MAJOR == 1)
-        #expect(SC_ABI_MINOR == 0)
+        #expect(SC_ABI_MINOR == 1)
         #expect(SC_MAGIC == 0x4E4F_4353)
         #expect(SC_ERROR_MESSAGE_SIZE == 512)
         #expect(SC_HASH_VALUE_MAX == 129)

@@ -11,11 +11,11 @@ import Testing
         ("libnull.so", ["FIXTURE_RETURN_NULL"], "returned NULL"),
         (
             "libnewer.so", ["FIXTURE_ABI_MAJOR=2", "FIXTURE_NAME=\"newer\""],
-            "built for ABI 2.0, newer than this host's ABI 1.0"
+            "built for ABI 2.0, newer than this host's ABI 1.1"
         ),
         (
             "libolder.so", ["FIXTURE_ABI_MAJOR=0", "FIXTURE_NAME=\"older\""],
-            "built for ABI 0.0, older than this host's ABI 1.0"
+            "built for ABI 0.0, older than this host's ABI 1.1"
         ),
         (
             "libsmall.so", ["FIXTURE_STRUCT_SIZE=40", "FIXTURE_NAME=\"small\""],
@@ -46,6 +46,10 @@ import Testing
         try TestSupport.compileSharedObject(
             sources: [source], output: dir + "/libdup1.so", includeDirectories: [TestSupport.headerDirectory],
             defines: ["FIXTURE_NAME=\"dup\""])
+        // Built against ABI 1.0: a function table without the 1.1 slots still loads.
+        try TestSupport.compileSharedObject(
+            sources: [source], output: dir + "/libold.so", includeDirectories: [TestSupport.headerDirectory],
+            defines: ["FIXTURE_NAME=\"old\"", "FIXTURE_OPS_SIZE=200"])
         try "this is not an ELF file\n".write(toFile: dir + "/libjunk.so", atomically: true, encoding: .utf8)
         try Data(repeating: 0, count: 10).write(to: URL(fileURLWithPath: dir + "/libempty.so"))
         return dir
@@ -59,7 +63,8 @@ import Testing
         ])
         let (plugins, problems) = host.loadAll()
         let names = Set(plugins.map(\.name))
-        #expect(names.isSuperset(of: ["good", "dup", "local", "cdir"]), "loaded: \(names.sorted())")
+        #expect(names.isSuperset(of: ["good", "dup", "old", "local", "cdir"]), "loaded: \(names.sorted())")
+        #expect(plugins.first { $0.name == "old" }?.canAuthorize == false)
         #expect(plugins.first { $0.name == "dup" }?.file.hasSuffix("libdup1.so") == true)
         let expectations =
             Self.broken.map { ($0.0, $0.2) } + [
@@ -100,7 +105,7 @@ import Testing
         #expect(Set(listed).isSuperset(of: ["local", "cdir", "good", "dup"]))
         #expect((object?["problems"] as? [Any])?.count == Self.broken.count + 2)
         let local = (object?["plugins"] as? [[String: Any]])?.first { $0["name"] as? String == "local" }
-        #expect(local?["abi"] as? String == "1.0")
+        #expect(local?["abi"] as? String == "1.1")
         #expect((local?["hashes"] as? [String])?.contains("md5") == true)
     }
 

@@ -254,6 +254,70 @@ final class PutioWorld {
         let local = try world.cli(["fetch", "local:/tmp", "magnet:?xt=urn:btih:ab"])
         #expect(local.status == 2 && local.stderr.contains("no cloud downloads"), "\(local.stderr)")
     }
+
+    @Test func oauthAuthorizesThroughTheLoopbackRedirectAndRefreshesAfterExpiry() throws {
+        let world = try PutioWorld()
+        let e = world.emulator
+        e.registerClient(id: "4131", secret: "app-secret-123")
+        e.approveAuthorizations(as: "a")
+        e.setTokenLifetime(3)
+        e.addFile("Inbox/hello.txt", contents: Array("hello".utf8), in: "a")
+        // The "browser" follows the authorize page's redirect to the loopback listener.
+        let browser = ["BROWSER": "curl -sfL -o /dev/null"]
+        let settings = [
+            "--set", "client_id=4131", "--set", "api_url=\(e.baseURL)", "--set", "upload_url=\(e.baseURL)", "--set",
+            "oauth_url=\(e.baseURL)", "--set", "oauth_timeout=20", "--stdin",
+        ]
+        let added = try TestSupport.cli(
+            ["account", "add", "putio", "web"] + settings, home: world.home,
+            environment: browser.merging(["SYNC_CORE_STATE": world.state]) { a, _ in a },
+            stdin: "client_secret=app-secret-123\n")
+        #expect(added.status == 0, "\(added.stdout)\(added.stderr)")
+        #expect(added.stderr.contains("Open this address") && added.stderr.contains("code_challenge_method=S256"))
+        #expect(!added.stderr.contains("app-secret-123") && !added.stdout.contains("app-secret-123"))
+        let configPath = world.home + "/.config/sync-core/config.toml"
+        let config = try String(contentsOfFile: configPath, encoding: .utf8)
+        #expect(config.contains("refresh_token") && config.contains("token_expiry"))
+        let mode = (try FileManager.default.attributesOfItem(atPath: configPath)[.posixPermissions] as? NSNumber)?
+            .intValue
+        #expect(mode == 0o600)
+        let first = try world.cli(["ls", "-R", "putio:web"])
+        #expect(first.status == 0 && first.stdout.contains("Inbox/hello.txt"), "\(first.stderr)")
+        #expect(!first.stdout.contains("tok-") && !first.stderr.contains("tok-"))
+
+        // Expired: the next run refreshes before its first request and stores the new token.
+        Thread.sleep(forTimeInterval: 3.5)
+        let second = try world.cli(["cat", "putio:web/Inbox/hello.txt"])
+        #expect(second.status == 0 && second.stdout == "hello", "\(second.stderr)")
+        let refreshed = try String(contentsOfFile: configPath, encoding: .utf8)
+        #expect(refreshed != config, "the refreshed token was saved")
+
+        // Rejected before its expiry (revoked on the server): refreshed once, and the call succeeds.
+        e.setTokenLifetime(3600)
+        e.revokeTokens(of: "a")
+        let third = try world.cli(["ls", "putio:web"])
+        #expect(third.status == 0 && third.stdout.contains("Inbox"), "\(third.stderr)")
+    }
+
+    @Test func anAuthorizationThatNeverArrivesIsOneClearError() throws {
+        let world = try PutioWorld()
+        let e = world.emulator
+        e.registerClient(id: "4131", secret: "app-secret-123")
+        e.approveAuthorizations(as: nil)  // the user says no: the authorize page redirects nowhere
+        let run = try TestSupport.cli(
+            [
+                "account", "add", "putio", "web", "--set", "client_id=4131", "--set", "oauth_url=\(e.baseURL)",
+                "--set", "oauth_timeout=2", "--stdin",
+            ], home: world.home, environment: ["BROWSER": "curl -sfL -o /dev/null"],
+            stdin: "client_secret=app-secret-123\n")
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("no authorization arrived"), "\(run.stderr)")
+        let config = (try? String(contentsOfFile: world.home + "/.config/sync-core/config.toml", encoding: .utf8)) ?? ""
+        #expect(!config.contains("[putio.web]"))
+        // Neither a token nor OAuth settings, and nobody at a terminal: say how to give one.
+        let none = try TestSupport.cli(["account", "add", "putio", "bare", "--stdin"], home: world.home, stdin: "")
+        #expect(none.status != 0 && none.stderr.contains("no token"), "\(none.stderr)")
+    }
 }
 
 /// Serves fixed bytes by path: the "local HTTP server" a URL transfer fetches from.

@@ -58,8 +58,15 @@ extern "C" {
 
 /** Major version of this ABI. A host loads only plugins whose descriptor has the same major. */
 #define SC_ABI_MAJOR 1
-/** Minor version of this ABI. Bumped on every backwards-compatible addition. */
-#define SC_ABI_MINOR 0
+/**
+ * Minor version of this ABI. Bumped on every backwards-compatible addition.
+ *   1.0  the first version.
+ *   1.1  sc_host.tell_user and sc_host.ask_user; sc_ops.authorize (interactive account setup).
+ * A field added in 1.N exists only when the struct's struct_size covers it: read sc_host and sc_ops
+ * fields beyond the 1.0 ones only after checking struct_size (hosts copy a smaller sc_ops into a
+ * zeroed one of their own, so a missing slot reads as NULL).
+ */
+#define SC_ABI_MINOR 1
 /** First field of every descriptor: the bytes "SCON" read as a little-endian 32-bit integer. */
 #define SC_MAGIC 0x4E4F4353u
 /** Name of the one symbol every connector exports. */
@@ -203,6 +210,22 @@ typedef struct sc_host {
      * Connectors never write credential files of their own.
      */
     void (*credentials_changed)(void *ctx, const char *changes_json);
+
+    /* ---- since ABI 1.1 (present when struct_size >= 64) ---- */
+
+    /**
+     * Show one message to the person running the host: an address to open, a code to type, what
+     * is being waited for. Unlike log, never filtered out. Never pass credentials. May be NULL.
+     */
+    void (*tell_user)(void *ctx, const char *message);
+    /**
+     * Ask the person running the host a question (during authorize() only). A secret answer is
+     * not echoed. Writes the answer, NUL-terminated and at most capacity - 1 bytes, into answer.
+     * Returns SC_OK; SC_ERR_UNSUPPORTED when nobody can answer (no terminal: the connector must
+     * then say how to give the value another way); SC_ERR_CANCELLED when the user gave no answer.
+     * May be NULL.
+     */
+    sc_code (*ask_user)(void *ctx, const char *question, int32_t secret, char *answer, size_t capacity);
 } sc_host;
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -450,6 +473,19 @@ typedef struct sc_ops {
      * the host). NULL: the host calls abort() instead and the next run starts over.
      */
     void (*suspend)(sc_writer *writer);
+
+    /* ---- since ABI 1.1 (present when struct_size covers it) ---- */
+
+    /**
+     * Optional. Interactive setup of an account's credentials, run by `sync-core account add` before
+     * the account is saved: an OAuth authorization (open a URL, wait for the redirect, exchange the
+     * code), or asking for a token the user already has. config_json holds the options given so far
+     * (as for open). The connector talks to the user through host->tell_user and host->ask_user and
+     * hands the options to store (a token, a refresh token, an expiry) to host->credentials_changed;
+     * when the given options already suffice it changes nothing and returns SC_OK. No session is
+     * open during the call. SC_ERR_AUTH when authorization was refused or could not complete.
+     */
+    sc_code (*authorize)(const sc_host *host, const char *config_json, sc_error *err);
 } sc_ops;
 
 /* ---------------------------------------------------------------------------------------------- */

@@ -7,6 +7,10 @@ public final class HostServices: @unchecked Sendable {
     public typealias LogHandler = @Sendable (_ level: LogLevel, _ message: String) -> Void
     public typealias CredentialsHandler = @Sendable (_ changes: [String: OptionValue]) -> Void
     public typealias ProgressHandler = @Sendable (_ what: String, _ done: Int64, _ total: Int64) -> Void
+    /// Shows a message to the person at the terminal.
+    public typealias TellHandler = @Sendable (_ message: String) -> Void
+    /// Asks that person; nil when nobody can answer (no terminal).
+    public typealias AskHandler = @Sendable (_ question: String, _ secret: Bool) -> String?
 
     public enum LogLevel: Int32, Sendable, Comparable {
         case error = 1
@@ -17,16 +21,22 @@ public final class HostServices: @unchecked Sendable {
     let log: LogHandler
     let credentialsChanged: CredentialsHandler
     let progress: ProgressHandler
+    let tell: TellHandler
+    let ask: AskHandler
     private let cancelled = Atomic<Bool>(false)
 
     public init(
         log: @escaping LogHandler = HostServices.stderrLog(upTo: .warn),
         credentialsChanged: @escaping CredentialsHandler = { _ in },
-        progress: @escaping ProgressHandler = { _, _, _ in }
+        progress: @escaping ProgressHandler = { _, _, _ in },
+        tell: @escaping TellHandler = { FileHandle.standardError.write(Data("\($0)\n".utf8)) },
+        ask: @escaping AskHandler = { _, _ in nil }
     ) {
         self.log = log
         self.credentialsChanged = credentialsChanged
         self.progress = progress
+        self.tell = tell
+        self.ask = ask
     }
 
     public func cancel() { cancelled.store(true, ordering: .relaxed) }
@@ -73,6 +83,23 @@ public final class HostServices: @unchecked Sendable {
                         return
                     }
                     services.credentialsChanged(dict.compactMapValues { OptionValue(json: $0) })
+                },
+                tell_user: { ctx, message in
+                    guard let ctx, let message else { return }
+                    Unmanaged<HostServices>.fromOpaque(ctx).takeUnretainedValue().tell(String(cString: message))
+                },
+                ask_user: { ctx, question, secret, answer, capacity in
+                    guard let ctx, let question, let answer, capacity > 0 else { return SC_ERR_INVALID_ARGUMENT }
+                    let services = Unmanaged<HostServices>.fromOpaque(ctx).takeUnretainedValue()
+                    guard let reply = services.ask(String(cString: question), secret != 0) else {
+                        return SC_ERR_UNSUPPORTED
+                    }
+                    if reply.isEmpty { return SC_ERR_CANCELLED }
+                    let bytes = Array(reply.utf8)
+                    guard bytes.count < capacity else { return SC_ERR_INVALID_ARGUMENT }
+                    UnsafeMutableRawPointer(answer).copyMemory(from: bytes, byteCount: bytes.count)
+                    answer[bytes.count] = 0
+                    return SC_OK
                 }
             ))
         return table

@@ -35,7 +35,14 @@ public final class Plugin: @unchecked Sendable {
             flags: desc.name_flags
         )
         self.options = options
-        ops = desc.ops
+        // A connector built for an older minor has a shorter table: copy what it has into a zeroed
+        // full-size one, so slots it lacks read as NULL (never past the end of its struct).
+        let table = UnsafeMutablePointer<sc_ops>.allocate(capacity: 1)
+        table.initialize(to: sc_ops())
+        let given = Int(desc.ops.pointee.struct_size)
+        UnsafeMutableRawPointer(table).copyMemory(
+            from: UnsafeRawPointer(desc.ops), byteCount: min(given, MemoryLayout<sc_ops>.size))
+        ops = UnsafePointer(table)
     }
 
     /// The optional operations this connector offers (non-NULL slots), by name.
@@ -48,6 +55,7 @@ public final class Plugin: @unchecked Sendable {
         if o.about != nil { names.append("about") }
         if o.hash != nil { names.append("hash") }
         if o.job_add != nil { names.append("jobs") }
+        if o.authorize != nil { names.append("authorize") }
         return names
     }
 

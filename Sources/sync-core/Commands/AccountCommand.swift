@@ -86,7 +86,22 @@ struct AccountCommand: ParsableCommand {
                     }
                 }
                 let account = "\(connector):\(name)"
-                let validated = try OptionValidator.validated(values, for: plugin, account: account)
+                var validated = try OptionValidator.validated(values, for: plugin, account: account)
+                if plugin.canAuthorize {
+                    // The connector's own setup: an OAuth authorization, or asking for a token.
+                    let interactive = standardInputIsTerminal && !stdin
+                    let obtained = try plugin.authorize(
+                        config: validated,
+                        services: HostServices(
+                            log: HostServices.stderrLog(upTo: global.verbose ? .debug : .warn),
+                            tell: { FileHandle.standardError.write(Data("\($0)\n".utf8)) },
+                            ask: { question, secret in
+                                guard interactive else { return nil }
+                                return secret ? promptSecret(question + ": ") : promptLine(question + ": ")
+                            }))
+                    values.merge(obtained) { $1 }
+                    validated = try OptionValidator.validated(values, for: plugin, account: account)
+                }
                 if !noCheck {
                     let session = try Session(
                         plugin: plugin, config: validated,

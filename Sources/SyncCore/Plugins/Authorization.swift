@@ -1,0 +1,43 @@
+import CSyncConnector
+import Foundation
+
+extension Plugin {
+    /// Whether the connector has interactive account setup (ABI 1.1's `authorize`).
+    public var canAuthorize: Bool { ops.pointee.authorize != nil }
+
+    /// Runs the connector's interactive setup for an account with options `config` (an OAuth
+    /// authorization, or asking for a token). Returns the options it handed over to store; empty
+    /// when the given options already sufficed. Talks to the user through `services`.
+    public func authorize(config: [String: OptionValue], services: HostServices) throws -> [String: OptionValue] {
+        guard let authorize = ops.pointee.authorize else { return [:] }
+        let collected = CollectedCredentials()
+        let forwarding = HostServices(
+            log: services.log, credentialsChanged: { collected.merge($0) }, progress: services.progress,
+            tell: services.tell, ask: services.ask)
+        let json = try JSONSerialization.data(withJSONObject: config.mapValues(\.jsonObject), options: [.sortedKeys])
+        let table = forwarding.makeCTable()
+        defer { table.deallocate() }
+        try withExtendedLifetime(forwarding) {
+            try abiCall { err in String(decoding: json, as: UTF8.self).withCString { authorize(table, $0, err) } }
+        }
+        return collected.values
+    }
+}
+
+/// Credentials a connector handed over during authorize(), possibly in several calls.
+private final class CollectedCredentials: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String: OptionValue] = [:]
+
+    func merge(_ changes: [String: OptionValue]) {
+        lock.lock()
+        stored.merge(changes) { $1 }
+        lock.unlock()
+    }
+
+    var values: [String: OptionValue] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+}
