@@ -64,14 +64,16 @@ final class PutioAccount {
         children[node.parentId]?.removeAll { $0 == node.id }
     }
 
-    /// Removes a node and its subtree from the live tree.
+    /// Removes a node and its subtree from the live tree, and their blobs from the disk (copies
+    /// share blobs through hard links, so unlinking one copy's never harms another). The trash
+    /// keeps figures only: the emulator does not restore.
     func removeTree(_ node: PutioNode) {
         detach(node)
         var stack = [node.id]
         while let id = stack.popLast() {
             stack.append(contentsOf: children[id] ?? [])
             children[id] = nil
-            nodes[id] = nil
+            if let blob = nodes.removeValue(forKey: id)?.blob { unlink(blob) }
         }
     }
 

@@ -170,12 +170,18 @@ final class TusSink: BodySink {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) {
+        // Only this PATCH writes to the upload (`busy` keeps others out), so the disk write runs
+        // outside the emulator's lock: parallel uploads do not queue behind one another.
+        let room = emulator.withLock { max(0, upload.length - upload.offset) }
+        let take = UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(min(Int64(bytes.count), room))))
+        guard let handle = upload.handle else { return }
+        handle.write(
+            Data(
+                bytesNoCopy: UnsafeMutableRawPointer(mutating: take.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!),
+                count: take.count, deallocator: .none))
+        let crc = PutioCRC.update(upload.crc, take)
         emulator.withLock {
-            guard let handle = upload.handle else { return }
-            let room = max(0, upload.length - upload.offset)
-            let take = UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(min(Int64(bytes.count), room))))
-            handle.write(Data(take))
-            upload.crc = PutioCRC.update(upload.crc, take)
+            upload.crc = crc
             upload.offset += Int64(take.count)
             // Bytes beyond Upload-Length are a client error: the PATCH fails.
             if bytes.count > take.count { upload.overflow = true }

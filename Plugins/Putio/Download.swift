@@ -15,7 +15,6 @@ final class PutioReader: ConnectorReader {
         guard let url = json["url"] as? String, !url.isEmpty else {
             throw ConnectorFailure(.transient, "read '\(path)': no download URL in the answer")
         }
-        connector.http.redactor.register(url)
         var headers: [(String, String)] = []
         let wantsRange = offset > 0 || length != nil
         if wantsRange {

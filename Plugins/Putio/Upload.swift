@@ -144,7 +144,6 @@ final class PutioTusUpload: SuspendableWriter {
             throw PutioErrors.failure("upload '\(path)': tus create", response)
         }
         location = Self.absolute(created, base: connector.uploadURL)
-        connector.http.redactor.register(location)
     }
 
     var token: String { "tus-v1:\(size):\(location)" }
@@ -171,7 +170,6 @@ final class PutioTusUpload: SuspendableWriter {
         guard response.status == 200, let offset = response.header("Upload-Offset").flatMap({ Int64($0) }),
             offset <= size
         else { throw PutioErrors.failure("resume upload: tus HEAD", response) }
-        connector.http.redactor.register(location)
         return (location, offset)
     }
 

@@ -23,7 +23,8 @@ struct Putio: ParsableCommand {
     var oauthClient: String?
 
     func run() throws {
-        let emulator = try PutioEmulator(threads: 2)
+        // More event-loop threads than cores: routes write blobs with blocking calls.
+        let emulator = try PutioEmulator(threads: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
         let names = accounts.split(separator: ",").map(String.init).filter { !$0.isEmpty }
         guard !names.isEmpty else { throw ValidationError("--accounts names no account") }
         var tokens: [String: String] = [:]
@@ -48,20 +49,16 @@ struct Putio: ParsableCommand {
         }
         print("putio emulator listening on http://127.0.0.1:\(bound) (accounts: \(names.joined(separator: ", ")))")
         fflush(stdout)
-        // Serve until told to stop; clean up the blobs on the way out.
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let stop = DispatchSemaphore(value: 0)
-        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: sig)
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            return source
-        }
-        stop.wait()
-        _ = sources
+        // Serve until SIGINT or SIGTERM, then clean up the blobs. (A dispatch signal source would not
+        // see a signal set to SIG_IGN on Linux, where it is built on signalfd.)
+        signal(SIGINT, stopRequested)
+        signal(SIGTERM, stopRequested)
+        while stopSignal == 0 { usleep(100_000) }
         emulator.stop()
     }
 }
+
+nonisolated(unsafe) var stopSignal: sig_atomic_t = 0
+let stopRequested: @convention(c) (Int32) -> Void = { _ in stopSignal = 1 }
 
 SyncEmulator.main()

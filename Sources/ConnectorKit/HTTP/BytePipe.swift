@@ -2,58 +2,60 @@ import Foundation
 
 /// A bounded, blocking byte queue between one producer thread and one consumer thread. It turns
 /// libcurl's push callbacks into the pull reads (and pull writes into push callbacks) the ABI wants,
-/// with memory bounded by `capacity` whatever the size of the body.
+/// with memory bounded by `capacity` whatever the size of the body. The bytes live in a ring whose
+/// storage is recycled between pipes: a fresh allocation per body would cost a page fault per page.
 final class BytePipe: @unchecked Sendable {
     private let condition = NSCondition()
-    private var chunks: [[UInt8]] = []
-    private var headOffset = 0
-    private var buffered = 0
+    private var storage: UnsafeMutableRawBufferPointer
+    private var head = 0  // next byte to read
+    private var count = 0  // bytes buffered
     private var producerDone = false
     private var consumerGone = false
     private var failure: Error?
-    let capacity: Int
+    var capacity: Int { storage.count }
 
-    init(capacity: Int = 4 << 20) { self.capacity = capacity }
+    init() { storage = RingStorage.take() }
+
+    deinit { RingStorage.give(storage) }
 
     /// Copies `bytes` in, waiting while the pipe is full. False when the consumer went away or the
     /// pipe failed: the producer should stop.
     func push(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard bytes.count > 0 else { return true }
+        var offset = 0
         condition.lock()
         defer { condition.unlock() }
-        while buffered >= capacity && !consumerGone && failure == nil { condition.wait() }
-        if consumerGone || failure != nil { return false }
-        chunks.append(Array(bytes))
-        buffered += bytes.count
-        condition.broadcast()
+        while offset < bytes.count {
+            while count == storage.count && !consumerGone && failure == nil { condition.wait() }
+            if consumerGone || failure != nil { return false }
+            let tail = (head + count) % storage.count
+            let n = min(bytes.count - offset, storage.count - count, storage.count - tail)
+            (storage.baseAddress! + tail).copyMemory(from: bytes.baseAddress! + offset, byteCount: n)
+            count += n
+            offset += n
+            condition.broadcast()
+        }
         return true
     }
 
     /// Fills up to `buffer.count` bytes, waiting for data. Returns 0 at the end; throws the
     /// producer's failure once what came before it was read.
     func pop(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
         condition.lock()
         defer { condition.unlock() }
-        while chunks.isEmpty && !producerDone && failure == nil && !consumerGone { condition.wait() }
-        if chunks.isEmpty {
+        while count == 0 && !producerDone && failure == nil && !consumerGone { condition.wait() }
+        if count == 0 {
             if let failure { throw failure }
             return 0
         }
         var copied = 0
-        while copied < buffer.count, !chunks.isEmpty {
-            let chunk = chunks[0]
-            let n = min(buffer.count - copied, chunk.count - headOffset)
-            chunk.withUnsafeBytes { src in
-                (buffer.baseAddress! + copied).copyMemory(from: src.baseAddress! + headOffset, byteCount: n)
-            }
+        while copied < buffer.count && count > 0 {
+            let n = min(buffer.count - copied, count, storage.count - head)
+            (buffer.baseAddress! + copied).copyMemory(from: storage.baseAddress! + head, byteCount: n)
+            head = (head + n) % storage.count
+            count -= n
             copied += n
-            headOffset += n
-            if headOffset == chunk.count {
-                chunks.removeFirst()
-                headOffset = 0
-            }
         }
-        buffered -= copied
         condition.broadcast()
         return copied
     }
@@ -78,8 +80,7 @@ final class BytePipe: @unchecked Sendable {
     func abandon() {
         condition.lock()
         consumerGone = true
-        chunks.removeAll()
-        buffered = 0
+        count = 0
         condition.broadcast()
         condition.unlock()
     }
@@ -88,5 +89,24 @@ final class BytePipe: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return consumerGone
+    }
+}
+
+/// Ring buffers handed from one pipe to the next.
+enum RingStorage {
+    static let size = 2 << 20
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var free: [UnsafeMutableRawBufferPointer] = []
+
+    static func take() -> UnsafeMutableRawBufferPointer {
+        lock.lock()
+        defer { lock.unlock() }
+        return free.popLast() ?? UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+    }
+
+    static func give(_ buffer: UnsafeMutableRawBufferPointer) {
+        lock.lock()
+        defer { lock.unlock() }
+        if free.count < 32 { free.append(buffer) } else { buffer.deallocate() }
     }
 }

@@ -14,11 +14,15 @@ public final class Redactor: @unchecked Sendable {
     public init() {}
 
     /// Registers a value that must never be shown (a token, a key). Short values are ignored:
-    /// replacing them would mangle ordinary text.
+    /// replacing them would mangle ordinary text. Meant for a session's few credentials, not for
+    /// per-request values (every line is checked against every secret): the 32 most recent are kept.
     public func register(_ secret: String) {
         guard secret.count >= 6 else { return }
         lock.lock()
-        if !secrets.contains(secret) { secrets.append(secret) }
+        if !secrets.contains(secret) {
+            secrets.append(secret)
+            if secrets.count > 32 { secrets.removeFirst() }
+        }
         lock.unlock()
     }
 
