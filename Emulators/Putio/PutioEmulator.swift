@@ -10,7 +10,7 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
     var nextId: Int64 = 1000
     var faults = PutioFaults()
     /// Signed download URLs: signature → (account, file id, expiry).
-    var grants: [String: (account: String, id: Int64, expires: Date)] = [:]
+    var grants: [String: (account: String, id: Int64, expires: Date, mp4: Bool)] = [:]
     public var downloadURLLifetime: TimeInterval = 3600
     let blobs: String
     private let server: EmulatorServer
@@ -156,7 +156,11 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
         if on("POST", "v2/files/copy") != nil { return copy(r, a) }
         if on("POST", "v2/files/touch") != nil { return touch(r, a) }
         if on("POST", "v2/files/upload") != nil { return singleUpload(r, a) }
-        if let id = on("GET", "v2/files/*") { return getFile(id[0], a) }
+        if let id = on("GET", "v2/files/*") { return getFile(id[0], r, a) }
+        if let id = on("GET", "v2/files/*/mp4") ?? on("POST", "v2/files/*/mp4") { return mp4Status(id[0], r, a) }
+        if let id = on("GET", "v2/files/*/mp4/download") ?? on("HEAD", "v2/files/*/mp4/download") {
+            return downloadRedirect(id[0], r, a, mp4: true)
+        }
         if let id = on("GET", "v2/files/*/child") { return child(id[0], r, a) }
         if let id = on("GET", "v2/files/*/url") { return downloadURL(id[0], r, a) }
         if let id = on("GET", "v2/files/*/download") ?? on("HEAD", "v2/files/*/download") {

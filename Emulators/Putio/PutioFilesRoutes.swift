@@ -28,7 +28,7 @@ extension PutioEmulator {
         guard let parent = node(r.queryValue("parent_id") ?? "0", a) else { return notFound() }
         guard parent.isFolder else { return PutioJSON.error(400, "NotAFolder", "parent_id is not a folder") }
         let perPage = max(1, Int(r.queryValue("per_page") ?? "") ?? 1000)
-        var page = listPage(parent.id, from: 0, perPage: perPage, a)
+        var page = listPage(parent.id, from: 0, perPage: perPage, mp4: r.queryValue("mp4_status") == "1", a)
         page["parent"] = PutioJSON.file(parent, in: a)
         if r.queryValue("total") == "1" { page["total"] = a.children[parent.id]?.count ?? 0 }
         return PutioJSON.ok(page)
@@ -41,13 +41,13 @@ extension PutioEmulator {
         else { return PutioJSON.error(400, "INVALID_CURSOR", "Invalid cursor") }
         let perPage = max(1, Int(r.queryValue("per_page") ?? "") ?? 1000)
         guard parent == 0 || a.nodes[parent] != nil else { return notFound() }
-        return PutioJSON.ok(listPage(parent, from: from, perPage: perPage, a))
+        return PutioJSON.ok(listPage(parent, from: from, perPage: perPage, mp4: r.queryValue("mp4_status") == "1", a))
     }
 
-    private func listPage(_ parent: Int64, from: Int, perPage: Int, _ a: PutioAccount) -> [String: Any] {
+    private func listPage(_ parent: Int64, from: Int, perPage: Int, mp4: Bool, _ a: PutioAccount) -> [String: Any] {
         let ids = a.children[parent] ?? []
         let slice = ids.dropFirst(from).prefix(perPage)
-        let files = slice.compactMap { a.nodes[$0] }.map { PutioJSON.file($0, in: a) }
+        let files = slice.compactMap { a.nodes[$0] }.map { PutioJSON.file($0, in: a, mp4Status: mp4) }
         let next = from + slice.count
         // A full last page still hands out a cursor, whose page is then empty: clients must cope.
         let cursor: Any =
@@ -55,9 +55,9 @@ extension PutioEmulator {
         return ["files": files, "cursor": cursor]
     }
 
-    func getFile(_ id: String, _ a: PutioAccount) -> EmulatorResponse {
+    func getFile(_ id: String, _ r: EmulatorRequest, _ a: PutioAccount) -> EmulatorResponse {
         guard let n = node(id, a) else { return notFound() }
-        return PutioJSON.ok(["file": PutioJSON.file(n, in: a)])
+        return PutioJSON.ok(["file": PutioJSON.file(n, in: a, mp4Status: r.queryValue("mp4_status") == "1")])
     }
 
     func child(_ id: String, _ r: EmulatorRequest, _ a: PutioAccount) -> EmulatorResponse {
@@ -65,7 +65,7 @@ extension PutioEmulator {
         guard let name = r.queryValue("name"), let c = a.child(of: parent.id, named: name) else {
             return notFound()
         }
-        return PutioJSON.ok(["file": PutioJSON.file(c, in: a)])
+        return PutioJSON.ok(["file": PutioJSON.file(c, in: a, mp4Status: r.queryValue("mp4_status") == "1")])
     }
 
     // MARK: Changes

@@ -28,7 +28,7 @@ enum PutioJSON {
         return nil
     }
 
-    static func file(_ node: PutioNode, in account: PutioAccount) -> [String: Any] {
+    static func file(_ node: PutioNode, in account: PutioAccount, mp4Status: Bool = false) -> [String: Any] {
         let ext =
             node.isFolder
             ? "" : (node.name.split(separator: ".").count > 1 ? String(node.name.split(separator: ".").last!) : "")
@@ -45,11 +45,18 @@ enum PutioJSON {
             "updated_at": time(node.updatedAt),
             "first_accessed_at": NSNull(),
             "folder_type": "REGULAR",
-            "is_mp4_available": false,
+            "is_mp4_available": node.mp4Blob != nil,
             "is_shared": false,
             "is_hidden": false,
             "start_from": 0,
-        ]
+        ].merging(
+            mp4Status && !node.isFolder
+                ? [
+                    "mp4_size": node.mp4Blob != nil ? node.mp4Size as Any : NSNull(),
+                    "need_convert": node.mp4Blob == nil,
+                ]
+                : [:]
+        ) { a, _ in a }
     }
 
     /// The account root, which has no node of its own in the store.

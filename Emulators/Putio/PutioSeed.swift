@@ -115,6 +115,22 @@ extension PutioEmulator {
         return blob.flatMap { FileManager.default.contents(atPath: $0) }.map(Array.init)
     }
 
+    /// The bytes of the MP4 conversion of the file at `path`, if Put.io made one.
+    public func mp4Contents(of path: String, in account: String) -> [UInt8]? {
+        let blob: String? = withLock {
+            guard let a = accounts[account] else { return nil }
+            var parent: Int64 = 0
+            var found: PutioNode?
+            for name in path.split(separator: "/").map(String.init) {
+                guard let n = a.child(of: parent, named: name) else { return nil }
+                found = n
+                parent = n.id
+            }
+            return found?.mp4Blob
+        }
+        return blob.flatMap { FileManager.default.contents(atPath: $0) }.map(Array.init)
+    }
+
     /// Counts of same-named siblings, to check that nothing was duplicated.
     public func duplicateNames(in account: String) -> [String] {
         withLock {
@@ -128,6 +144,21 @@ extension PutioEmulator {
                 }
             }
             return out
+        }
+    }
+
+    /// Makes Put.io's MP4 conversion of the video at `path` (as the "Convert to MP4" button would).
+    public func convertToMP4(_ path: String, in account: String) {
+        withLock {
+            guard let a = accounts[account] else { return }
+            var parent: Int64 = 0
+            var found: PutioNode?
+            for name in path.split(separator: "/").map(String.init) {
+                guard let n = a.child(of: parent, named: name) else { return }
+                found = n
+                parent = n.id
+            }
+            if let found, !found.isFolder { makeMP4(found) }
         }
     }
 
@@ -166,6 +197,9 @@ extension PutioEmulator {
         file("Downloads/ubuntu-24.04-desktop-amd64.iso.torrent", 0.03, daysAgo: 1)
         file("Downloads/notes.txt", 0.001, daysAgo: 1)
         makeFolders("Downloads/incomplete", in: account)
+        // Put.io has converted two of the videos to MP4 (for streaming): `video = mp4` accounts take those.
+        convertToMP4("Series/Dark/Staffel 1/Dark.S01E01.German.1080p.mkv", in: account)
+        convertToMP4("Movies/Amélie (2001)/Amélie.2001.1080p.mkv", in: account)
     }
 }
 

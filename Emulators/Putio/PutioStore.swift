@@ -10,6 +10,9 @@ final class PutioNode {
     var size: Int64
     var crc32: String?
     var blob: String?
+    /// Put.io's MP4 conversion of a video, when one was made: a separate blob, not a listed file.
+    var mp4Blob: String?
+    var mp4Size: Int64 = 0
     let createdAt: Int64
     var updatedAt: Int64
 
@@ -73,7 +76,9 @@ final class PutioAccount {
         while let id = stack.popLast() {
             stack.append(contentsOf: children[id] ?? [])
             children[id] = nil
-            if let blob = nodes.removeValue(forKey: id)?.blob { unlink(blob) }
+            let removed = nodes.removeValue(forKey: id)
+            if let blob = removed?.blob { unlink(blob) }
+            if let mp4 = removed?.mp4Blob { unlink(mp4) }
         }
     }
 

@@ -34,6 +34,10 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
                 "chunk_size", .int, default: 67_108_864,
                 help: "tus PATCH size: each completed chunk is a resumable checkpoint"),
             .init("skip_trash", .bool, default: false, help: "Delete permanently instead of moving to the trash"),
+            .init(
+                "video", default: "original",
+                help:
+                    "original: videos as uploaded; mp4: Put.io's MP4 conversion instead, where one exists (named .mp4)"),
             .init("per_page", .int, default: 1000, help: "Listing page size"),
             .init("ca_file", .path, help: "PEM bundle to trust instead of the system's"),
             .init(
@@ -51,6 +55,7 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
     let chunkSize: Int64
     let skipTrash: Bool
     let perPage: Int
+    let preferMP4: Bool
 
     init(config: ConnectorConfig, host: ConnectorHost) throws {
         self.host = host
@@ -63,6 +68,12 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
         chunkSize = max(1 << 20, config.int("chunk_size") ?? 67_108_864)
         skipTrash = config.bool("skip_trash") ?? false
         perPage = Int(max(1, config.int("per_page") ?? 1000))
+        switch config.string("video") ?? "original" {
+        case "original": preferMP4 = false
+        case "mp4": preferMP4 = true
+        case let other:
+            throw ConnectorFailure(.invalidArgument, "putio: option video is '\(other)'; expected 'original' or 'mp4'")
+        }
         let settings = Self.httpSettings(config)
         http = HTTPClient(
             settings: settings, log: { [host] line in host.log(.debug, "putio: " + line) },
@@ -122,8 +133,13 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
         let (parent, name) = PutioPath.split(path)
         let folder = try resolve(parent)
         guard folder.isFolder else { throw ConnectorFailure(.notADirectory, "'\(parent)' is a file") }
-        let file = try lookup(name, in: folder.id, path: path)
-        return PutioCacheEntry(id: file.id, isFolder: file.isFolder, size: file.size)
+        do {
+            let file = try lookup(name, in: folder.id, path: path)
+            return PutioCacheEntry(id: file.id, isFolder: file.isFolder, size: file.size)
+        } catch let failure as ConnectorFailure where failure.code == .notFound {
+            if try findRendition(path) != nil, let known = cache.get(path) { return known }
+            throw failure
+        }
     }
 
     /// One `/child?name=` request; caches and returns what it finds.
@@ -172,7 +188,12 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
         let (parent, name) = PutioPath.split(path)
         return try withResolved(parent) { folder in
             guard folder.isFolder else { throw ConnectorFailure(.notADirectory, "'\(parent)' is a file") }
-            return try lookup(name, in: folder.id, path: path).entry(at: path)
+            do {
+                return try lookup(name, in: folder.id, path: path).entry(at: path)
+            } catch let failure as ConnectorFailure where failure.code == .notFound {
+                if let rendition = try findRendition(path) { return rendition }
+                throw failure
+            }
         }
     }
 
@@ -212,6 +233,7 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
         guard !path.isEmpty else { throw ConnectorFailure(.isADirectory, "remove: the root is a folder") }
         try withResolved(path) { known in
             if known.isFolder { throw ConnectorFailure(.isADirectory, "remove '\(path)': is a folder") }
+            try refuseRendition(known, path, "remove")
             try delete(known.id)
         }
         cache.forget(path)
@@ -251,6 +273,16 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
         try withResolved(path) { known in
             if known.isFolder { throw ConnectorFailure(.isADirectory, "read '\(path)': is a folder") }
             return try PutioReader(connector: self, path: path, known: known, offset: offset, length: length)
+        }
+    }
+
+    /// An MP4 conversion is not a file of its own: changing it would change the original.
+    func refuseRendition(_ known: PutioCacheEntry, _ path: String, _ what: String) throws {
+        if known.rendition {
+            throw ConnectorFailure(
+                .permission,
+                "\(what) '\(path)': this is Put.io's MP4 conversion of another file (video = mp4); change the original instead"
+            )
         }
     }
 

@@ -3,7 +3,8 @@ import ConnectorKit
 /// A ranged read: a fresh signed URL per open (`/files/<id>/url`; their lifetime is not documented),
 /// then a plain GET of it with `Range`, without the token (the URL authorises itself).
 final class PutioReader: ConnectorReader {
-    private let download: HTTPDownload
+    /// Nil for an empty range: nothing to fetch.
+    private let download: HTTPDownload?
     private let path: String
     private var expected: Int64?
     private var received: Int64 = 0
@@ -11,24 +12,32 @@ final class PutioReader: ConnectorReader {
 
     init(connector: PutioConnector, path: String, known: PutioCacheEntry, offset: Int64, length: Int64?) throws {
         self.path = path
-        let json = try connector.api("GET", "/v2/files/\(known.id)/url")
-        guard let url = json["url"] as? String, !url.isEmpty else {
-            throw ConnectorFailure(.transient, "read '\(path)': no download URL in the answer")
+        if let length, length <= 0 {
+            // An empty range (a Range of zero bytes is not expressible): no request at all.
+            download = nil
+            expected = 0
+            return
         }
         var headers: [(String, String)] = []
-        let wantsRange = offset > 0 || length != nil
-        if wantsRange {
-            if let length, length <= 0 {
-                // An empty range: nothing to fetch (and a Range of zero bytes is not expressible).
-                download = try connector.http.openDownload(HTTPRequest("HEAD", url))
-                expected = 0
-                download.close()
-                return
+        let url: String
+        if known.rendition {
+            // The conversion has no URL of its own to ask for: its download answers 302 to one
+            // (libcurl drops the token when that points at another host).
+            url = connector.apiURL + "/v2/files/\(known.id)/mp4/download"
+            headers = connector.authHeaders
+        } else {
+            let json = try connector.api("GET", "/v2/files/\(known.id)/url")
+            guard let signed = json["url"] as? String, !signed.isEmpty else {
+                throw ConnectorFailure(.transient, "read '\(path)': no download URL in the answer")
             }
+            url = signed
+        }
+        if offset > 0 || length != nil {
             let end = length.map { String(offset + $0 - 1) } ?? ""
             headers.append(("Range", "bytes=\(offset)-\(end)"))
         }
-        download = try connector.http.openDownload(HTTPRequest("GET", url, headers: headers))
+        let download = try connector.http.openDownload(HTTPRequest("GET", url, headers: headers))
+        self.download = download
         let response = download.response
         switch response.status {
         case 206: break
@@ -52,6 +61,7 @@ final class PutioReader: ConnectorReader {
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if let expected, received >= expected { return 0 }
+        guard let download else { return 0 }
         while skip > 0 {
             let n = try download.read(
                 into: UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(Int(min(skip, Int64(buffer.count))))))
@@ -69,5 +79,5 @@ final class PutioReader: ConnectorReader {
         return n
     }
 
-    func close() { download.close() }
+    func close() { download?.close() }
 }

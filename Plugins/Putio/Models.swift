@@ -10,6 +10,8 @@ struct PutioFile {
     var size: Int64
     var crc32: String?
     var updatedAt: Int64?
+    /// Put.io's MP4 conversion, where one exists (listed with `mp4_status=1`).
+    var mp4Size: Int64?
 
     init?(_ json: Any?) {
         guard let object = json as? [String: Any], let id = (object["id"] as? NSNumber)?.int64Value,
@@ -24,6 +26,24 @@ struct PutioFile {
         size = (object["size"] as? NSNumber)?.int64Value ?? 0
         crc32 = PutioHashes.normalize(object["crc32"] as? String)
         updatedAt = (object["updated_at"] as? String).flatMap(PutioTime.parse)
+        if (object["is_mp4_available"] as? NSNumber)?.boolValue == true {
+            mp4Size = (object["mp4_size"] as? NSNumber)?.int64Value
+        }
+    }
+
+    /// The name the MP4 conversion goes by ("Movie.mkv" → "Movie.mp4"), when there is one to offer.
+    var renditionName: String? {
+        guard !isFolder, mp4Size != nil else { return nil }
+        let ext = (name as NSString).pathExtension.lowercased()
+        guard ext != "mp4" else { return nil }
+        return ((name as NSString).deletingPathExtension) + ".mp4"
+    }
+
+    /// The MP4 conversion as an entry: its own size, no hash (Put.io reports none for it).
+    func renditionEntry(at path: String) -> ConnectorEntry {
+        ConnectorEntry(
+            path: path, isDirectory: false, size: mp4Size, mtimeNanoseconds: updatedAt.map { $0 * 1_000_000_000 },
+            id: String(id))
     }
 
     func entry(at path: String) -> ConnectorEntry {

@@ -8,6 +8,7 @@ extension PutioConnector {
         guard !from.isEmpty, !to.isEmpty else { throw ConnectorFailure(.invalidArgument, "move: the root cannot move") }
         try PutioPath.validate(to)
         let source = try stat(from)
+        if let known = cache.get(from) { try refuseRendition(known, from, "move") }
         let (parent, name) = PutioPath.split(to)
         try mkdir(parent)
         let parentId = try resolve(parent).id
@@ -32,6 +33,7 @@ extension PutioConnector {
         try PutioPath.validate(to)
         let source = try stat(from)
         guard !source.isDirectory else { throw ConnectorFailure(.isADirectory, "copy '\(from)': is a folder") }
+        if let known = cache.get(from) { try refuseRendition(known, from, "copy") }
         let (parent, name) = PutioPath.split(to)
         try mkdir(parent)
         let parentId = try resolve(parent).id

@@ -10,6 +10,8 @@ final class PutioPathCache: @unchecked Sendable {
         var id: Int64
         var isFolder: Bool
         var size: Int64
+        /// The path names Put.io's MP4 conversion of the file `id` (accounts with `video = mp4`).
+        var rendition = false
     }
 
     private let lock = NSLock()

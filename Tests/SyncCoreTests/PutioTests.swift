@@ -318,6 +318,69 @@ final class PutioWorld {
         let none = try TestSupport.cli(["account", "add", "putio", "bare", "--stdin"], home: world.home, stdin: "")
         #expect(none.status != 0 && none.stderr.contains("no token"), "\(none.stderr)")
     }
+
+    @Test func videoMp4TakesPutiosConversionsAndNeverDeletesTheOriginal() throws {
+        let world = try PutioWorld()
+        let e = world.emulator
+        e.addGeneratedFile("Movies/Film.mkv", size: 300_000, seed: 11, in: "a")
+        e.addFile("Movies/Film.en.srt", contents: Array("1\n00:00:01,000 --> 00:00:02,000\nHi\n".utf8), in: "a")
+        e.addGeneratedFile("Movies/Other.mkv", size: 120_000, seed: 12, in: "a")
+        e.convertToMP4("Movies/Film.mkv", in: "a")
+        let added = try world.cli(
+            [
+                "account", "add", "putio", "amp4", "--set", "api_url=\(e.baseURL)", "--set", "upload_url=\(e.baseURL)",
+                "--set", "video=mp4", "--stdin",
+            ], stdin: "token=\(world.tokens["a"]!)\n")
+        #expect(added.status == 0, "\(added.stderr)")
+        let listing = try world.cli(["ls", "putio:amp4/Movies"])
+        #expect(listing.stdout.contains("Film.mp4") && listing.stdout.contains("Other.mkv"), "\(listing.stdout)")
+        #expect(!listing.stdout.contains("Film.mkv"))
+
+        let nas = TestSupport.temporaryDirectory("putio-mp4")
+        defer { try? FileManager.default.removeItem(atPath: nas) }
+        let run = try world.cli(["migrate", "putio:amp4/Movies", nas])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let mp4 = try #require(e.mp4Contents(of: "Movies/Film.mkv", in: "a"))
+        #expect(FileManager.default.contents(atPath: nas + "/Film.mp4").map(Array.init) == mp4)
+        #expect(
+            FileManager.default.contents(atPath: nas + "/Other.mkv").map(Array.init)
+                == e.contents(of: "Movies/Other.mkv", in: "a"))
+        #expect(!FileManager.default.fileExists(atPath: nas + "/Film.mkv"))
+        let again = try world.cli(["migrate", "putio:amp4/Movies", nas])
+        #expect((again.stdout + again.stderr).contains("copied 0 files"), "\(again.stdout)\(again.stderr)")
+        // A conversion named on its own (a single-file source) is found through its folder's listing.
+        let single = try world.cli(["copy", "putio:amp4/Movies/Film.mp4", nas + "/single"])
+        #expect(single.status == 0, "\(single.stderr)")
+        #expect(FileManager.default.contents(atPath: nas + "/single/Film.mp4").map(Array.init) == mp4)
+        // Ranged reads of a conversion.
+        let host = PluginHost(locations: [.init(path: TestSupport.binDirectory, onlyConnectorPrefixed: true)])
+        let session = try Session(
+            plugin: try #require(host.plugin(named: "putio")),
+            config: [
+                "token": .string(world.tokens["a"]!), "api_url": .string(e.baseURL), "upload_url": .string(e.baseURL),
+                "video": .string("mp4"),
+            ])
+        defer { session.close() }
+        let reader = try session.openReader("Movies/Film.mp4", offset: 1000, length: 5000)
+        var got: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try reader.read(into: $0) }
+            if n == 0 { break }
+            got += buffer[0..<n]
+        }
+        reader.close()
+        #expect(got == Array(mp4[1000..<6000]))
+
+        // Offloading with --delete-source must not take the original with the conversion.
+        let offload = TestSupport.temporaryDirectory("putio-mp4-off")
+        defer { try? FileManager.default.removeItem(atPath: offload) }
+        let off = try world.cli(["migrate", "putio:amp4/Movies", offload, "--delete-source"])
+        #expect(off.status == 1)
+        #expect((off.stdout + off.stderr).contains("MP4 conversion"), "\(off.stdout)\(off.stderr)")
+        #expect(e.contents(of: "Movies/Film.mkv", in: "a") != nil, "the original stays")
+        #expect(e.contents(of: "Movies/Other.mkv", in: "a") == nil, "ordinary files are offloaded")
+    }
 }
 
 /// Serves fixed bytes by path: the "local HTTP server" a URL transfer fetches from.
