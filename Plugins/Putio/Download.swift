@@ -81,3 +81,16 @@ final class PutioReader: ConnectorReader {
 
     func close() { download?.close() }
 }
+
+/// Reading by id: how the host reads each of several files that share a name in one folder.
+/// Ids are a file's number, or `mp4:<number>` for its MP4 conversion (`video = mp4`).
+extension PutioConnector: ReadByID {
+    func openReader(id: String, offset: Int64, length: Int64?) throws -> any ConnectorReader {
+        let rendition = id.hasPrefix("mp4:")
+        guard let number = Int64(rendition ? String(id.dropFirst(4)) : id), number > 0 else {
+            throw ConnectorFailure(.invalidArgument, "'\(id)' is not a Put.io file id")
+        }
+        let known = PutioCacheEntry(id: number, isFolder: false, size: 0, rendition: rendition)
+        return try PutioReader(connector: self, path: "file \(id)", known: known, offset: offset, length: length)
+    }
+}

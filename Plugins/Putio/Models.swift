@@ -43,7 +43,7 @@ struct PutioFile {
     func renditionEntry(at path: String) -> ConnectorEntry {
         ConnectorEntry(
             path: path, isDirectory: false, size: mp4Size, mtimeNanoseconds: updatedAt.map { $0 * 1_000_000_000 },
-            id: String(id))
+            id: "mp4:\(id)")
     }
 
     func entry(at path: String) -> ConnectorEntry {

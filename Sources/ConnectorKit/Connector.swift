@@ -58,6 +58,12 @@ public protocol InteractiveSetup: Connector {
     static func authorize(config: ConnectorConfig, host: ConnectorHost) throws -> [String: Any]
 }
 
+/// Optional: reading a file by the id its listing entry carried (ABI 1.1 `open_reader_id`), for
+/// stores whose names may repeat in a folder.
+public protocol ReadByID: Connector {
+    func openReader(id: String, offset: Int64, length: Int64?) throws -> any ConnectorReader
+}
+
 /// Optional: quota figures.
 public protocol QuotaReporting: Connector {
     func about() throws -> Quota

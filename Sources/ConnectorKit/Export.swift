@@ -228,6 +228,16 @@ private func makeDescriptor<C: Connector>(for type: C.Type) -> UnsafeMutablePoin
         }
     }
 
+    if C.self is any ReadByID.Type {
+        ops.pointee.open_reader_id = { session, id, offset, length, out, err in
+            guarded(err) {
+                guard offset >= 0 else { throw ConnectorFailure(.invalidArgument, "negative read offset") }
+                let reader = try (connector(session) as! any ReadByID).openReader(
+                    id: string(id), offset: offset, length: length < 0 ? nil : length)
+                out?.pointee = retain(ReaderBox(reader))
+            }
+        }
+    }
     if let setup = C.self as? any InteractiveSetup.Type {
         exportedSetup = setup
         ops.pointee.authorize = { host, config, err in

@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func scOps() {
-        #expect(MemoryLayout<sc_ops>.size == 208)
+        #expect(MemoryLayout<sc_ops>.size == 216)
         #expect(MemoryLayout<sc_ops>.alignment == 8)
         #expect(MemoryLayout<sc_ops>.offset(of: \.struct_size) == 0)
         #expect(MemoryLayout.size(ofValue: sc_ops().struct_size) == 4)
@@ -199,6 +199,8 @@ import Testing
         // 1.1
         #expect(MemoryLayout<sc_ops>.offset(of: \.authorize) == 200)
         #expect(MemoryLayout.size(ofValue: sc_ops().authorize) == 8)
+        #expect(MemoryLayout<sc_ops>.offset(of: \.open_reader_id) == 208)
+        #expect(MemoryLayout.size(ofValue: sc_ops().open_reader_id) == 8)
     }
 
     @Test func scDescriptor() {

@@ -381,6 +381,42 @@ final class PutioWorld {
         #expect(e.contents(of: "Movies/Film.mkv", in: "a") != nil, "the original stays")
         #expect(e.contents(of: "Movies/Other.mkv", in: "a") == nil, "ordinary files are offloaded")
     }
+
+    @Test func repeatedNamesInASourceFolderAllTravelUnderNamesOfTheirOwn() throws {
+        let world = try PutioWorld()
+        let e = world.emulator
+        // Two uploads of "a.txt" into one folder make two files (Put.io allows it), beside a file
+        // that already has the first free name.
+        e.addFile(
+            "Dup/a.txt", contents: Array("first".utf8), in: "a", modified: Date(timeIntervalSince1970: 1_600_000_000))
+        e.addFile(
+            "Dup/a.txt", contents: Array("second!".utf8), in: "a", modified: Date(timeIntervalSince1970: 1_600_000_100))
+        e.addFile("Dup/a (2).txt", contents: Array("real".utf8), in: "a")
+        let nas = TestSupport.temporaryDirectory("putio-dups")
+        defer { try? FileManager.default.removeItem(atPath: nas) }
+        let run = try world.cli(["migrate", "putio:a/Dup", nas])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("stored as 'a (3).txt'"), "\(run.stderr)")
+        func read(_ name: String) -> String? {
+            FileManager.default.contents(atPath: nas + "/" + name).map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(read("a.txt") == "first" && read("a (2).txt") == "real" && read("a (3).txt") == "second!")
+        let again = try world.cli(["migrate", "putio:a/Dup", nas])
+        #expect((again.stdout + again.stderr).contains("copied 0 files"), "\(again.stdout)\(again.stderr)")
+        // Account to account: the destination gets three distinct names, no duplicate.
+        let toB = try world.cli(["copy", "putio:a/Dup", "putio:b/Dup"])
+        #expect(toB.status == 0, "\(toB.stderr)")
+        #expect(e.contents(of: "Dup/a (3).txt", in: "b") == Array("second!".utf8))
+        #expect(e.duplicateNames(in: "b").isEmpty)
+        // Offloading never deletes by a name two files share.
+        let offload = TestSupport.temporaryDirectory("putio-dups-off")
+        defer { try? FileManager.default.removeItem(atPath: offload) }
+        let off = try world.cli(["migrate", "putio:a/Dup", offload, "--delete-source"])
+        #expect(off.status == 1)
+        #expect(off.stderr.contains("kept in the source"), "\(off.stderr)")
+        #expect(e.tree(of: "a").filter { $0.path == "Dup/a.txt" }.count == 2)
+        #expect(e.contents(of: "Dup/a (2).txt", in: "a") == nil, "the file with a name of its own was offloaded")
+    }
 }
 
 /// Serves fixed bytes by path: the "local HTTP server" a URL transfer fetches from.

@@ -61,7 +61,8 @@ extern "C" {
 /**
  * Minor version of this ABI. Bumped on every backwards-compatible addition.
  *   1.0  the first version.
- *   1.1  sc_host.tell_user and sc_host.ask_user; sc_ops.authorize (interactive account setup).
+ *   1.1  sc_host.tell_user and sc_host.ask_user; sc_ops.authorize (interactive account setup);
+ *        sc_ops.open_reader_id (reading a file by its id where names repeat).
  * A field added in 1.N exists only when the struct's struct_size covers it: read sc_host and sc_ops
  * fields beyond the 1.0 ones only after checking struct_size (hosts copy a smaller sc_ops into a
  * zeroed one of their own, so a missing slot reads as NULL).
@@ -486,6 +487,16 @@ typedef struct sc_ops {
      * open during the call. SC_ERR_AUTH when authorization was refused or could not complete.
      */
     sc_code (*authorize)(const sc_host *host, const char *config_json, sc_error *err);
+
+    /**
+     * Optional. Open a reader of the file the store knows by id (an sc_entry.id from a listing of
+     * this session), with open_reader's contract otherwise. For stores whose names may repeat in a
+     * folder (SC_NAME_DUPLICATES_ALLOWED), where a path does not name one file: the host reads each
+     * of the same-named files by id and stores them under names of their own. A stale id is
+     * SC_ERR_NOT_FOUND.
+     */
+    sc_code (*open_reader_id)(sc_session *session, const char *id, int64_t offset, int64_t length,
+                              sc_reader **out, sc_error *err);
 } sc_ops;
 
 /* ---------------------------------------------------------------------------------------------- */

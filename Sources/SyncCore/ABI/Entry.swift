@@ -16,6 +16,9 @@ public struct Entry: Sendable, Equatable {
     /// False when the connector reported a path that is not valid UTF-8 (`path` then holds a
     /// repaired copy that names nothing): such an entry is refused, never copied.
     public var pathIsValidUTF8 = true
+    /// Set by the engine on a file that shares its name with another in the same source folder:
+    /// its path names the other one too, so it is read by this id (ABI 1.1 `open_reader_id`).
+    public var readID: String?
 
     public init(
         path: String, kind: Kind, size: Int64?, mtimeNanoseconds: Int64? = nil, id: String? = nil,

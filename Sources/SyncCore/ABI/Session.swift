@@ -277,6 +277,29 @@ public final class Session: @unchecked Sendable {
         return Reader(session: self, owner: owner, handle: out)
     }
 
+    /// Whether files can be read by their listing id (ABI 1.1).
+    public var canReadByID: Bool { ops.open_reader_id != nil }
+
+    /// Opens a reader of the file the store knows by `id` (from a listing entry).
+    public func openReader(id: String, offset: Int64 = 0, length: Int64? = nil) throws -> Reader {
+        guard let open = ops.open_reader_id else {
+            throw ConnectorError(.unsupported, "\(plugin.name) cannot read by id")
+        }
+        var out: OpaquePointer?
+        let owner = acquire()
+        do {
+            try abiCall { err in id.withCString { open(owner.pointer, $0, offset, length ?? -1, &out, err) } }
+        } catch {
+            owner.release()
+            throw error
+        }
+        guard let out else {
+            owner.release()
+            throw ConnectorError(.internal, "\(plugin.name): open_reader_id succeeded without a reader")
+        }
+        return Reader(session: self, owner: owner, handle: out)
+    }
+
     public struct WriteOptions {
         public var size: Int64?
         public var mtimeNanoseconds: Int64?

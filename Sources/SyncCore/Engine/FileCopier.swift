@@ -120,8 +120,8 @@ struct FileCopier {
         }
         let prefix =
             start > 0 && !kinds.isEmpty
-            ? try SidedError.on(.source) { try hashPrefix(sourcePath, upTo: start, kinds) } : nil
-        let reader = try SidedError.on(.source) { try source.openReader(sourcePath, offset: start) }
+            ? try SidedError.on(.source) { try hashPrefix(entry, sourcePath, upTo: start, kinds) } : nil
+        let reader = try SidedError.on(.source) { try openSource(entry, sourcePath, offset: start, length: nil) }
         defer { reader.close() }
         var last: Int64 = 0
         let sent: StreamPump.Outcome
@@ -169,10 +169,18 @@ struct FileCopier {
             bytes: bytes, corruptionsRetried: 0, destinationEntry: landed, hashes: sent.hashes, resumedFrom: start)
     }
 
+    /// A reader of the source file: by id for one whose name another file shares, else by path.
+    private func openSource(_ entry: Entry, _ path: String, offset: Int64, length: Int64?) throws -> Session.Reader {
+        if let id = entry.readID { return try source.openReader(id: id, offset: offset, length: length) }
+        return try source.openReader(path, offset: offset, length: length)
+    }
+
     /// Hashes the first `count` bytes of the source (the part a resumed upload already holds).
-    private func hashPrefix(_ path: String, upTo count: Int64, _ kinds: [HashKind]) throws -> MultiHasher {
+    private func hashPrefix(_ entry: Entry, _ path: String, upTo count: Int64, _ kinds: [HashKind]) throws
+        -> MultiHasher
+    {
         var hasher = MultiHasher(kinds)
-        let reader = try source.openReader(path, offset: 0, length: count)
+        let reader = try openSource(entry, path, offset: 0, length: count)
         defer { reader.close() }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pump.bufferSize, alignment: 64)
         defer { buffer.deallocate() }

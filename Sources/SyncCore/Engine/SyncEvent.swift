@@ -11,6 +11,8 @@ public enum SyncEvent: Sendable {
     /// A copy whose verification failed, deleted and sent again.
     case corruptionRetried(path: String, times: Int)
     case failed(path: String, reason: String)
+    /// Something done differently from what was asked, and why (a repeated name stored under another).
+    case warning(path: String, message: String)
     /// check: the two sides differ at this path.
     case differs(path: String, reason: String)
     /// Deletions a sync did not make, and why.

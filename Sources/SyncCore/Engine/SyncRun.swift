@@ -105,6 +105,9 @@ public final class SyncRun: @unchecked Sendable {
                     "not transferred: its name collides with '\(other)' at the destination (\(self.collisionKind))")
             })
         march.retry = options.retry
+        march.renamed = { path, name in
+            self.record(.warning(path: path, message: "another file in the source has this name: stored as '\(name)'"))
+        }
         try march.run(
             destinationExists: destinationExists,
             visit: { pair in
@@ -210,7 +213,7 @@ public final class SyncRun: @unchecked Sendable {
             // move: a file the state says we copied (and verified) may go from the source at once.
             if options.deletesSourceFiles && remembered(s, d, path) {
                 record(.skipped(path: path)) { $0.skipped += 1 }
-                pool.submit { self.deleteSource(path) }
+                pool.submit { self.deleteSource(path, s) }
                 return
             }
             switch compareListed(s, d) {
@@ -286,7 +289,7 @@ public final class SyncRun: @unchecked Sendable {
                 $0.copiedBytes += copied.bytes
             }
             guard remember(path, entry, copied.destinationEntry, hashes: copied.hashes) else { return }
-            if options.deletesSourceFiles { deleteSource(path) }
+            if options.deletesSourceFiles { deleteSource(path, entry) }
         } catch {
             fail(path, "\(error)")
         }
@@ -321,7 +324,15 @@ public final class SyncRun: @unchecked Sendable {
         }
     }
 
-    private func deleteSource(_ path: String) {
+    private func deleteSource(_ path: String, _ entry: Entry) {
+        if entry.readID != nil {
+            // Removal goes by path, and this path names another file too.
+            fail(
+                path,
+                "copied and verified, but kept in the source: another file there has its name, and deleting by name could remove that one"
+            )
+            return
+        }
         if options.dryRun {
             record(.wouldDelete(path: "source:" + path)) { $0.sourceDeleted += 1 }
             return
@@ -338,14 +349,14 @@ public final class SyncRun: @unchecked Sendable {
     /// copy; if the content turns out different, send it again first.
     private func verifyThenDeleteSource(_ s: Entry, _ d: Entry, _ path: String, copier: FileCopier) {
         if options.dryRun {
-            deleteSource(path)
+            deleteSource(path, s)
             return
         }
         do {
             switch try contentVerdict(s, d, path) {
             case .same?:
                 remember(path, s, d, hashes: [:])
-                deleteSource(path)
+                deleteSource(path, s)
             case .differs?:
                 performTransfer(s, path, to: d.path, replace: true, copier: copier)
             case nil:
@@ -373,6 +384,8 @@ public final class SyncRun: @unchecked Sendable {
             source.hasHash && destination.hasHash
             ? [HashKind.crc32, .sha1, .md5, .sha256].first(where: common.contains) : nil
         guard let kind = listed ?? onDemand else { return nil }
+        // A hash computed on demand goes by path, which a renamed duplicate does not own.
+        if s.readID != nil && s.hashes[kind] == nil { return nil }
         let ours = try s.hashes[kind] ?? source.hash(s.path, kind: kind)
         let theirs = try d.hashes[kind] ?? destination.hash(d.path, kind: kind)
         return ours == theirs ? .same : .differs("\(kind) \(ours) ≠ \(theirs)")

@@ -50,6 +50,9 @@ struct TreeMarch {
     let collided: (_ relative: String, _ with: String) -> Void
     /// A listing that fails with a temporary error or a rate limit is started over, as a file is.
     var retry = RetryPolicy()
+    /// Reports a file of a source that allows repeated names which, sharing its name with another,
+    /// goes under a name of its own.
+    var renamed: (_ relative: String, _ as: String) -> Void = { _, _ in }
 
     /// Calls `visit` for every pair, parents before children. A folder that cannot be listed is
     /// reported to `failed` and skipped (with everything below it); the march goes on.
@@ -142,24 +145,69 @@ struct TreeMarch {
         }
     }
 
-    /// Keeps the first of source entries whose keys are equal (names differing only in case, for a
-    /// case-insensitive destination, or exact duplicates) and reports the others.
+    /// Source entries whose keys are equal. Files with the very same name, in a store that allows
+    /// that and reads by id, all travel: ordered by id, the first keeps the name and the others get
+    /// `name (2).ext`, `name (3).ext`, … (names the folder does not hold), each read by its id, so
+    /// the same files get the same names on every run. Anything else (names that differ only in case
+    /// for a case-insensitive destination, same-named folders) keeps the first and reports the others.
     private func dropCollisions(_ entries: [Named], in relative: String) -> [Named] {
         guard entries.count > 1 else { return entries }
         // The usual case, no collision: return the listing itself, no copy of a huge folder.
         let collides = entries.indices.dropFirst().contains { bytesEqual(entries[$0 - 1].key, entries[$0].key) }
         guard collides else { return entries }
+        let byID = source.canReadByID && source.plugin.nameRules.duplicatesAllowed
+        var taken = Set(entries.map { Array($0.key.utf8) })
         var kept: [Named] = []
         kept.reserveCapacity(entries.count)
-        for entry in entries {
-            if let previous = kept.last, bytesEqual(previous.key, entry.key) {
-                let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
-                collided(path, relative.isEmpty ? previous.name : relative + "/" + previous.name)
+        var extra: [Named] = []
+        var start = 0
+        while start < entries.count {
+            var end = start + 1
+            while end < entries.count && bytesEqual(entries[end].key, entries[start].key) { end += 1 }
+            var group = Array(entries[start..<end])
+            start = end
+            if group.count == 1 {
+                kept.append(group[0])
                 continue
             }
-            kept.append(entry)
+            let sameName = group.allSatisfy { bytesEqual($0.name, group[0].name) }
+            let readable = group.allSatisfy { !$0.entry.isDirectory && $0.entry.id != nil }
+            guard byID && sameName && readable else {
+                for entry in group.dropFirst() {
+                    collided(relative.isEmpty ? entry.name : relative + "/" + entry.name, join(relative, group[0].name))
+                }
+                kept.append(group[0])
+                continue
+            }
+            group.sort { idPrecedes($0.entry.id!, $1.entry.id!) }
+            for index in group.indices {
+                group[index].entry.readID = group[index].entry.id
+                guard index > 0 else { continue }
+                let name = freeName(for: group[index].name, taken: &taken)
+                renamed(join(relative, group[index].name), join(relative, name))
+                group[index].name = name
+                group[index].key = names.foldsKeys ? names.key(name) : name
+            }
+            kept.append(group[0])
+            extra.append(contentsOf: group.dropFirst())
         }
-        return kept
+        guard !extra.isEmpty else { return kept }
+        // The renamed ones sort elsewhere: merge needs the key order back.
+        return (kept + extra).sorted { bytesPrecede($0.key, $1.key) }
+    }
+
+    /// `stem (n).ext` for the lowest n ≥ 2 whose key no entry of the folder has.
+    private func freeName(for name: String, taken: inout Set<[UInt8]>) -> String {
+        let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
+        let stem = dot.map { String(name[..<$0]) } ?? name
+        let ext = dot.map { String(name[$0...]) } ?? ""
+        var n = 2
+        while true {
+            let candidate = "\(stem) (\(n))\(ext)"
+            let key = Array((names.foldsKeys ? names.key(candidate) : candidate).utf8)
+            if taken.insert(key).inserted { return candidate }
+            n += 1
+        }
     }
 
     /// Folders listed ahead of the march.
@@ -281,4 +329,12 @@ func bytesStart(_ s: String, with prefix: String) -> Bool {
 func join(_ root: String, _ relative: String) -> String {
     if relative.isEmpty { return root }
     return root.isEmpty ? relative : root + "/" + relative
+}
+
+/// Ids in their natural order: numerically when both are numbers (Put.io's), else by bytes.
+func idPrecedes(_ a: String, _ b: String) -> Bool {
+    let digitsA = a.drop { !$0.isNumber }
+    let digitsB = b.drop { !$0.isNumber }
+    if let x = Int64(digitsA), let y = Int64(digitsB), x != y { return x < y }
+    return bytesPrecede(a, b)
 }

@@ -56,6 +56,7 @@ public final class Plugin: @unchecked Sendable {
         if o.hash != nil { names.append("hash") }
         if o.job_add != nil { names.append("jobs") }
         if o.authorize != nil { names.append("authorize") }
+        if o.open_reader_id != nil { names.append("read-by-id") }
         return names
     }
 

@@ -202,6 +202,8 @@ enum EventPrinter {
             printError("\(path): \(reason)")
         case .resumed(let path, let offset):
             printWarning("\(path): resumed an interrupted upload at \(humanBytes(offset))")
+        case .warning(let path, let message):
+            printWarning("\(path): \(message)")
         case .differs(let path, let reason):
             Swift.print("differs: \(path): \(reason)")
         case .deletionsSkipped(let count, let reason):
@@ -241,6 +243,7 @@ enum EventPrinter {
         case .corruptionRetried(let path, let times):
             return ["event": "corruption_retried", "path": path, "times": times]
         case .failed(let path, let reason): return ["event": "failed", "path": path, "reason": reason]
+        case .warning(let path, let message): return ["event": "warning", "path": path, "message": message]
         case .differs(let path, let reason): return ["event": "differs", "path": path, "reason": reason]
         case .deletionsSkipped(let count, let reason):
             return ["event": "deletions_skipped", "count": count, "reason": reason]
