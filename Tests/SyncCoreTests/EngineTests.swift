@@ -209,6 +209,54 @@ import Testing
         #expect(!out.stderr.contains("\u{1B}["))  // no terminal drawing in JSON mode
     }
 
+    @Test func anAccountsOwnTransferLimitCapsItsSideOfTheRun() throws {
+        var env = try faultyAccount("narrow", root: work + "/narrow")
+        env["FAULTY_SLOW_OPEN_MS"] = "300"
+        let log = work + "/writers"
+        env["FAULTY_WRITERS_LOG"] = log
+        func most() -> Int {
+            Int(
+                (try? String(contentsOfFile: log, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+                    ?? "") ?? 0
+        }
+        // Without a limit, four transfers overlap at the destination (the test would see a limit ignored).
+        let wide = try cli(["copy", src, "faulty:narrow", "--transfers", "4"], environment: env)
+        #expect(wide.status == 0, "\(wide.stderr)")
+        #expect(most() > 1)
+        // By flag.
+        try? FileManager.default.removeItem(atPath: log)
+        let flagged = try cli(
+            [
+                "copy", src, work + "/narrow-out", "--transfers", "4", "--destination-transfers", "9",
+                "--source-transfers", "4",
+            ],
+            environment: env)
+        #expect(flagged.status == 0, "\(flagged.stderr)")
+        func emptyStore() throws {
+            try FileManager.default.removeItem(atPath: work + "/narrow")
+            try FileManager.default.createDirectory(atPath: work + "/narrow", withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(atPath: log)
+        }
+        try emptyStore()
+        let byFlag = try cli(
+            ["copy", src, "faulty:narrow", "--transfers", "4", "--destination-transfers", "1"], environment: env)
+        #expect(byFlag.status == 0, "\(byFlag.stderr)")
+        #expect(most() == 1)
+        // By the account's own setting (kept from the connector, which knows no such option).
+        try emptyStore()
+        let add = try cli(
+            ["account", "add", "faulty", "narrow", "--set", "root=\(work)/narrow", "--set", "max_transfers=1"],
+            environment: env)
+        #expect(add.status == 0, "\(add.stderr)")
+        let byConfig = try cli(["copy", src, "faulty:narrow", "--transfers", "4"], environment: env)
+        #expect(byConfig.status == 0, "\(byConfig.stderr)")
+        #expect(most() == 1)
+        #expect(try snapshot(work + "/narrow") == snapshot(src))
+        let bad = try cli(
+            ["account", "add", "faulty", "x", "--set", "root=/tmp", "--set", "max_transfers=0"], environment: env)
+        #expect(bad.status == 2 && bad.stderr.contains("max_transfers"), "\(bad.stderr)")
+    }
+
     @Test func temporaryFailuresAndRateLimitsAreRetried() throws {
         for (code, retryAfter) in [("5", "0"), ("4", "150")] {  // TRANSIENT; RATE_LIMITED with retry-after
             let store = work + "/store-\(code)"

@@ -16,6 +16,11 @@ public struct SyncOptions: Sendable {
     public var mode: Mode
     /// Files transferred at once (the run's width).
     public var transfers = 4
+    /// Per-account caps within that width (an account's `max_transfers`, or a flag): a narrow
+    /// source does not throttle a wide destination, nor the other way round. The same account on
+    /// both sides shares one cap (the smaller).
+    public var sourceTransfers: Int?
+    public var destinationTransfers: Int?
     /// check: files compared at once (hashing means reading, so this is an I/O width).
     public var checkers = 8
     public var dryRun = false

@@ -24,6 +24,19 @@ public final class SyncRun: @unchecked Sendable {
     public let progress: TransferProgress?
     private let lock = NSLock()
     private var summary = SyncSummary()
+    /// Transfer slots per account, when the options cap them; one object when both sides are the
+    /// same account.
+    private lazy var slots: (source: DispatchSemaphore?, destination: DispatchSemaphore?) = {
+        if sourceAccount == destinationAccount {
+            let caps = [options.sourceTransfers, options.destinationTransfers].compactMap { $0 }
+            let shared = caps.min().map { DispatchSemaphore(value: $0) }
+            return (shared, shared)
+        }
+        return (
+            options.sourceTransfers.map { DispatchSemaphore(value: $0) },
+            options.destinationTransfers.map { DispatchSemaphore(value: $0) }
+        )
+    }()
 
     public init(
         source: Session, sourcePath: String, destination: Session, destinationPath: String, options: SyncOptions,
@@ -61,6 +74,7 @@ public final class SyncRun: @unchecked Sendable {
     /// destination folder under its own name (sync then deletes nothing).
     public func run() throws -> SyncSummary {
         let started = Date()
+        _ = slots  // fixed now that the account names are set
         let sourceTop = try source.stat(sourceRoot)
         var destinationExists = false
         if let top = try destination.statIfExists(destinationRoot) {
@@ -268,6 +282,13 @@ public final class SyncRun: @unchecked Sendable {
     private func performTransfer(
         _ entry: Entry, _ path: String, to destinationPath: String, replace: Bool, copier: FileCopier
     ) {
+        // Within the run's width, each account's own cap (always taken in this order: no deadlock).
+        let (sourceSlot, destinationSlot) = slots
+        sourceSlot?.wait()
+        defer { sourceSlot?.signal() }
+        let separate = destinationSlot !== sourceSlot
+        if separate { destinationSlot?.wait() }
+        defer { if separate { destinationSlot?.signal() } }
         var succeeded = false
         progress?.begin(path, total: entry.size)
         defer { progress?.end(path, succeeded: succeeded) }

@@ -40,6 +40,14 @@ public final class RemoteResolver: @unchecked Sendable {
         return try OptionValidator.validated(account.options, for: plugin, account: "\(spec.connector):\(accountName)")
     }
 
+    /// The transfer limit the spec's account sets (`max_transfers`), if any.
+    public func transferLimit(for spec: RemoteSpec) throws(ConfigError) -> Int? {
+        guard let name = spec.account, let account = config.account(connector: spec.connector, name: name) else {
+            return nil
+        }
+        return try HostAccountOptions.maxTransfers(in: account.options)
+    }
+
     public func open(_ spec: RemoteSpec) throws -> Session {
         let plugin = try plugin(named: spec.connector)
         let options = try options(for: spec, plugin: plugin)
@@ -76,6 +84,11 @@ public enum OptionValidator {
         let specs = Dictionary(uniqueKeysWithValues: plugin.options.map { ($0.name, $0) })
         var result: [String: OptionValue] = [:]
         for (name, value) in options {
+            if HostAccountOptions.names.contains(name) && specs[name] == nil {
+                // The host's own setting: checked, and kept from the connector.
+                _ = try HostAccountOptions.maxTransfers(in: [name: value])
+                continue
+            }
             guard let spec = specs[name] else {
                 let known = plugin.options.map(\.name).joined(separator: ", ")
                 throw ConfigError(

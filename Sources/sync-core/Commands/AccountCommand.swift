@@ -56,6 +56,10 @@ struct AccountCommand: ParsableCommand {
                         throw ConfigError("--set expects NAME=VALUE, got '\(setting)'")
                     }
                     let key = String(setting[..<eq])
+                    if HostAccountOptions.names.contains(key) && specs[key] == nil {
+                        values[key] = try HostAccountOptions.parse(key, String(setting[setting.index(after: eq)...]))
+                        continue
+                    }
                     let s = try spec(key)
                     if s.secret {
                         throw ConfigError(

@@ -15,6 +15,16 @@ struct TransferOptions: ParsableArguments {
     @Option(help: "Files transferred at once.")
     var transfers = 4
 
+    @Option(
+        name: .customLong("source-transfers"),
+        help: "At most this many transfers on the source account at once (default: its max_transfers setting).")
+    var sourceTransfers: Int?
+
+    @Option(
+        name: .customLong("destination-transfers"),
+        help: "At most this many transfers on the destination account at once (default: its max_transfers).")
+    var destinationTransfers: Int?
+
     @Option(help: "Files compared at once by check.")
     var checkers = 8
 
@@ -64,6 +74,11 @@ struct TransferOptions: ParsableArguments {
             defer { destinationSession.close() }
             var options = SyncOptions(mode: mode)
             options.transfers = transfers
+            for limit in [sourceTransfers, destinationTransfers].compactMap({ $0 }) where limit < 1 || limit > 256 {
+                throw ConfigError("--source-transfers and --destination-transfers must be between 1 and 256")
+            }
+            options.sourceTransfers = try sourceTransfers ?? resolver.transferLimit(for: sourceSpec)
+            options.destinationTransfers = try destinationTransfers ?? resolver.transferLimit(for: destinationSpec)
             options.dryRun = dryRun
             options.retry.attempts = retries
             options.retry.baseDelay = retryDelay

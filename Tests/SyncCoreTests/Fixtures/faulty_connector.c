@@ -15,7 +15,9 @@
  *   FAULTY_AUTH=first     writers of the first session opened fail with AUTH (an expired token:
  *                         a re-opened session works); FAULTY_AUTH=always: every session's do;
  *   FAULTY_NO_MTIME=1     the store declares no modification times (like many clouds), so only a
- *                         shared hash or the host's state can tell an unchanged file.
+ *                         shared hash or the host's state can tell an unchanged file;
+ *   FAULTY_SLOW_OPEN_MS=n each open_writer takes n ms more, so transfers overlap;
+ *   FAULTY_WRITERS_LOG=f  the most writers ever open at once is written to file f.
  * Built by the tests with the system compiler: cc -I<header dir> -I Plugins/CDir/include ... -lz
  */
 #define sync_connector_entry cdir_inner_entry
@@ -45,8 +47,41 @@ static int auth_refused(sc_session *s) {
     return strcmp(auth, "always") == 0 || (strcmp(auth, "first") == 0 && s == __atomic_load_n(&first_session, __ATOMIC_SEQ_CST));
 }
 
+static int open_writers, most_writers;
+
+/* Counts writers in and out; the most at once goes to FAULTY_WRITERS_LOG. */
+static void count_writers(int delta) {
+    int now = __atomic_add_fetch(&open_writers, delta, __ATOMIC_SEQ_CST);
+    int most = __atomic_load_n(&most_writers, __ATOMIC_SEQ_CST);
+    while (now > most && !__atomic_compare_exchange_n(&most_writers, &most, now, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    }
+    const char *log = getenv("FAULTY_WRITERS_LOG");
+    if (log && delta > 0 && now > most) {
+        FILE *f = fopen(log, "w");
+        if (f) {
+            fprintf(f, "%d\n", now);
+            fclose(f);
+        }
+    }
+}
+
+static sc_code faulty_finish(sc_writer *w, sc_entry_fn fn, void *ctx, sc_error *err) {
+    sc_code c = cdir_finish(w, fn, ctx, err);
+    count_writers(-1);
+    return c;
+}
+
+static void faulty_abort(sc_writer *w) {
+    cdir_abort(w);
+    count_writers(-1);
+}
+
 static sc_code faulty_open_writer(sc_session *s, const char *path, const sc_write_options *options, sc_writer **out,
                                   int64_t *offset, sc_error *err) {
+    if (getenv("FAULTY_SLOW_OPEN_MS")) {
+        struct timespec pause = {0, atol(getenv("FAULTY_SLOW_OPEN_MS")) * 1000000L};
+        nanosleep(&pause, NULL);
+    }
     if (auth_refused(s)) {
         fail(err, SC_ERR_AUTH, "access token expired");
         err->http_status = 401;
@@ -59,7 +94,9 @@ static sc_code faulty_open_writer(sc_session *s, const char *path, const sc_writ
         err->retry_after_ms = getenv("FAULTY_RETRY_AFTER_MS") ? atoll(getenv("FAULTY_RETRY_AFTER_MS")) : 0;
         return code;
     }
-    return cdir_open_writer(s, path, options, out, offset, err);
+    sc_code c = cdir_open_writer(s, path, options, out, offset, err);
+    if (c == SC_OK) count_writers(1);
+    return c;
 }
 
 static sc_code faulty_write(sc_writer *w, const void *buf, size_t count, sc_error *err) {
@@ -123,6 +160,8 @@ SC_EXPORT const sc_descriptor *sync_connector_entry(uint32_t major, uint32_t min
     faulty_ops.open_reader = faulty_open_reader;
     faulty_ops.hash = faulty_hash;
     faulty_ops.open_writer = faulty_open_writer;
+    faulty_ops.finish = faulty_finish;
+    faulty_ops.abort = faulty_abort;
     faulty_ops.open = faulty_session_open;
     faulty_ops.close = faulty_session_close;
     faulty_descriptor = *inner;
