@@ -26,8 +26,8 @@ let package = Package(
         // The contract: include/sync_connector.h. The one .c file only pins the layout at compile time.
         .target(name: "CSyncConnector", path: "Sources/CSyncConnector"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .systemLibrary(
-            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl, opened on first use (headers from libcurl4-openssl-dev; see Sources/CCurl).
+        .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "SyncHashes",

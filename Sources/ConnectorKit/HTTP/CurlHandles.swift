@@ -1,9 +1,9 @@
 import CCurl
 import Foundation
 
-/// libcurl's process-wide setup, done once before the first handle.
-let curlGlobal: Void = {
-    curl_global_init(Int(CURL_GLOBAL_ALL))
+/// libcurl, loaded (and globally initialised) once, on first use; nil when usable, else why not.
+let curlUnavailable: String? = {
+    sc_curl_load() == 1 ? nil : (sc_curl_load_error().map { String(cString: $0) } ?? "cannot load libcurl")
 }()
 
 /// Idle easy handles. A handle keeps its connections and TLS sessions open between requests, so
@@ -13,34 +13,31 @@ final class CurlHandlePool: @unchecked Sendable {
     private var idle: [UnsafeMutableRawPointer] = []
     private let keep: Int
 
-    init(keep: Int = 32) {
-        _ = curlGlobal
-        self.keep = keep
-    }
+    init(keep: Int = 32) { self.keep = keep }
 
     func acquire() -> UnsafeMutableRawPointer? {
         lock.lock()
         let handle = idle.popLast()
         lock.unlock()
-        return handle ?? curl_easy_init()
+        return handle ?? sc_curl_easy_init()
     }
 
     /// Returns a handle after its request. `reusable` false closes it: a handle whose transfer was
     /// cut short may hold a connection in an unknown state.
     func release(_ handle: UnsafeMutableRawPointer, reusable: Bool) {
-        curl_easy_reset(handle)
+        sc_curl_easy_reset(handle)
         lock.lock()
         if reusable && idle.count < keep {
             idle.append(handle)
             lock.unlock()
         } else {
             lock.unlock()
-            curl_easy_cleanup(handle)
+            sc_curl_easy_cleanup(handle)
         }
     }
 
     deinit {
-        for handle in idle { curl_easy_cleanup(handle) }
+        for handle in idle { sc_curl_easy_cleanup(handle) }
     }
 }
 
@@ -49,9 +46,10 @@ final class CurlShare: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
     private let locks: [NSLock]
 
-    init() {
-        _ = curlGlobal
-        handle = curl_share_init()
+    /// Nil when libcurl cannot be loaded (clients then fail each request with the reason).
+    init?() {
+        guard curlUnavailable == nil, let handle = sc_curl_share_init() else { return nil }
+        self.handle = handle
         locks = (0..<Int(CURL_LOCK_DATA_LAST.rawValue)).map { _ in NSLock() }
         let me = Unmanaged.passUnretained(self).toOpaque()
         _ = sc_curl_share_pointer(handle, CURLSHOPT_USERDATA, me)
@@ -67,5 +65,5 @@ final class CurlShare: @unchecked Sendable {
         _ = sc_curl_share_long(handle, CURLSHOPT_SHARE, Int(CURL_LOCK_DATA_SSL_SESSION.rawValue))
     }
 
-    deinit { curl_share_cleanup(handle) }
+    deinit { sc_curl_share_cleanup(handle) }
 }

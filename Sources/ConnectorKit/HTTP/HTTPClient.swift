@@ -78,6 +78,7 @@ public final class HTTPClient: @unchecked Sendable {
     // MARK: - Running one request
 
     func perform(_ request: HTTPRequest, _ exchange: CurlExchange) throws -> HTTPResponse {
+        if let reason = curlUnavailable { throw ConnectorFailure(.internal, "HTTP unavailable: \(reason)") }
         guard let handle = pool.acquire() else { throw ConnectorFailure(.internal, "libcurl: cannot create a handle") }
         countLock.lock()
         sent += 1
@@ -118,16 +119,16 @@ public final class HTTPClient: @unchecked Sendable {
         let user = Unmanaged.passUnretained(exchange).toOpaque()
         withExtendedLifetime(exchange) {
             for (name, value) in request.headers {
-                headerList = curl_slist_append(headerList, "\(name): \(value)")
+                headerList = sc_curl_slist_append(headerList, "\(name): \(value)")
             }
             // No "Expect: 100-continue" round trip before bodies.
-            headerList = curl_slist_append(headerList, "Expect:")
+            headerList = sc_curl_slist_append(headerList, "Expect:")
             errorBuffer.withUnsafeMutableBufferPointer { errors in
                 configure(handle, request, length: length, headers: headerList, user: user, errors: errors.baseAddress!)
-                result = curl_easy_perform(handle)
+                result = sc_curl_easy_perform(handle)
             }
         }
-        curl_slist_free_all(headerList)
+        sc_curl_slist_free_all(headerList)
         var effective: UnsafeMutablePointer<CChar>?
         _ = sc_curl_get_string(handle, CURLINFO_EFFECTIVE_URL, &effective)
         let effectiveURL = effective.map { String(cString: $0) } ?? request.url
@@ -158,7 +159,7 @@ public final class HTTPClient: @unchecked Sendable {
         _ = sc_curl_set_slist(h, CURLOPT_HTTPHEADER, headers)
         _ = sc_curl_set_string(h, CURLOPT_USERAGENT, settings.userAgent)
         _ = sc_curl_set_pointer(h, CURLOPT_ERRORBUFFER, errors)
-        _ = sc_curl_set_share(h, share.handle)
+        if let share { _ = sc_curl_set_share(h, share.handle) }
         _ = sc_curl_set_long(h, CURLOPT_NOSIGNAL, 1)
         _ = sc_curl_set_long(h, CURLOPT_TCP_KEEPALIVE, 1)
         _ = sc_curl_set_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))

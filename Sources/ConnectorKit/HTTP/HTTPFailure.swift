@@ -33,7 +33,7 @@ public enum HTTPFailure {
 
     /// A failure for a request that got no complete response.
     static func transport(_ code: CURLcode, _ what: String, detail: String) -> ConnectorFailure {
-        let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let text = detail.isEmpty ? String(cString: sc_curl_easy_strerror(code)) : detail
         let abi: ErrorCode
         switch code {
         case CURLE_ABORTED_BY_CALLBACK: abi = .cancelled
