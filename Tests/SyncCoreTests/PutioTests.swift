@@ -417,6 +417,28 @@ final class PutioWorld {
         #expect(e.tree(of: "a").filter { $0.path == "Dup/a.txt" }.count == 2)
         #expect(e.contents(of: "Dup/a (2).txt", in: "a") == nil, "the file with a name of its own was offloaded")
     }
+
+    @Test func withinOneAccountTheStoreCopiesAndTheCopyIsVerified() throws {
+        let world = try PutioWorld()
+        let e = world.emulator
+        for n in 0..<3 {
+            e.addGeneratedFile("Src/part \(n).bin", size: Int64(100_000 + n), seed: UInt64(n + 40), in: "a")
+        }
+        e.resetRequestStats()
+        let run = try world.cli(["migrate", "putio:a/Src", "putio:a/Dst"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let stats = e.requestStats
+        #expect(stats["files/copy"] == 3, "\(stats)")
+        #expect(stats["download"] == nil && stats["tus/post"] == nil && stats["files/upload"] == nil, "\(stats)")
+        world.expectSameTree("Src", "Dst", sourceAccount: "a", destination: "a")
+        let again = try world.cli(["migrate", "putio:a/Src", "putio:a/Dst"])
+        #expect((again.stdout + again.stderr).contains("copied 0 files"), "\(again.stdout)\(again.stderr)")
+        // Another account is another store: bytes stream through the host there.
+        e.resetRequestStats()
+        let across = try world.cli(["migrate", "putio:a/Src", "putio:b/Dst"])
+        #expect(across.status == 0)
+        #expect(e.requestStats["files/copy"] == nil && e.requestStats["download"] == 3)
+    }
 }
 
 /// Serves fixed bytes by path: the "local HTTP server" a URL transfer fetches from.

@@ -23,6 +23,9 @@ struct FileCopier {
     let sourceAuth: AuthGuard
     let destinationAuth: AuthGuard
     let pump = StreamPump()
+    /// Both sides are one account of a store that copies on its own: a file whose listed hash the
+    /// store will report for the copy too is copied there, no byte going through the host.
+    var serverCopy = false
 
     struct Copied {
         var bytes: Int64
@@ -78,6 +81,37 @@ struct FileCopier {
         }
     }
 
+    /// The store's own copy, verified by the hash both listings report; nil when this file cannot
+    /// go that way (then it streams).
+    private func copyOnServer(_ entry: Entry, _ sourcePath: String, _ destinationPath: String, replace: Bool) throws
+        -> Copied?
+    {
+        guard serverCopy, !replace, entry.readID == nil, !entry.isDirectory else { return nil }
+        let reported = Set(destination.plugin.hashKinds)
+        guard let kind = entry.hashes.keys.sorted().first(where: reported.contains) else { return nil }
+        do {
+            try SidedError.on(.destination) { try destination.copy(sourcePath, to: destinationPath) }
+        } catch let failure as SidedError where [.unsupported, .permission].contains(failure.error.code) {
+            return nil  // a copy the store will not make (an MP4 conversion, say) streams instead
+        }
+        let landed = try SidedError.on(.destination) { try destination.stat(destinationPath) }
+        var problem: String?
+        if let a = entry.size, let b = landed.size, a != b {
+            problem = "the server's copy has \(b) bytes, the source \(a)"
+        }
+        if landed.hashes[kind] != entry.hashes[kind] {
+            problem =
+                "the server's copy has \(kind) \(landed.hashes[kind] ?? "none"), the source \(entry.hashes[kind]!)"
+        }
+        if let problem {
+            try? destination.remove(destinationPath)
+            throw SidedError(side: .destination, error: ConnectorError(.corrupt, problem))
+        }
+        return Copied(
+            bytes: entry.size ?? landed.size ?? 0, corruptionsRetried: 0, destinationEntry: landed,
+            hashes: [kind: entry.hashes[kind]!], resumedFrom: 0)
+    }
+
     /// Remembers whether a token was stored, so a finished upload's row is removed only if needed.
     private final class TokenTrace: @unchecked Sendable { var stored = false }
 
@@ -85,6 +119,10 @@ struct FileCopier {
         _ entry: Entry, _ sourcePath: String, _ destinationPath: String, _ relative: String, replace: Bool,
         progress: (Int64) -> Void
     ) throws -> Copied {
+        if let copied = try copyOnServer(entry, sourcePath, destinationPath, replace: replace) {
+            progress(copied.bytes)
+            return copied
+        }
         let sourceKinds = entry.hashes.keys.filter(MultiHasher.canCompute)
         let kinds = Array(Set(verifyKinds).union(sourceKinds)).sorted()
         let trace = TokenTrace()

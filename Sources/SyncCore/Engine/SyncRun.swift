@@ -19,6 +19,9 @@ public final class SyncRun: @unchecked Sendable {
     /// How the accounts are named in messages (CONNECTOR:ACCOUNT).
     public var sourceAccount: String
     public var destinationAccount: String
+    /// Both sides are the same configured account (set by the caller, who knows the accounts):
+    /// they share a transfer cap, and files may be copied by the store itself.
+    public var sameAccount = false
     private let emit: @Sendable (SyncEvent) -> Void
     /// Live counters for a display; optional.
     public let progress: TransferProgress?
@@ -27,7 +30,7 @@ public final class SyncRun: @unchecked Sendable {
     /// Transfer slots per account, when the options cap them; one object when both sides are the
     /// same account.
     private lazy var slots: (source: DispatchSemaphore?, destination: DispatchSemaphore?) = {
-        if sourceAccount == destinationAccount {
+        if sameAccount {
             let caps = [options.sourceTransfers, options.destinationTransfers].compactMap { $0 }
             let shared = caps.min().map { DispatchSemaphore(value: $0) }
             return (shared, shared)
@@ -87,12 +90,13 @@ public final class SyncRun: @unchecked Sendable {
             destinationExists = true
         }
 
-        let copier = FileCopier(
+        var copier = FileCopier(
             source: source, destination: destination,
             verifyKinds: Comparison.verificationKinds(source: source.plugin, destination: destination.plugin),
             keepMtime: destination.plugin.capabilities.contains(.setMtime), retry: options.retry,
             state: options.state, limiter: options.bandwidthLimit.map { RateLimiter(bytesPerSecond: $0) },
             sourceAuth: AuthGuard(account: sourceAccount), destinationAuth: AuthGuard(account: destinationAccount))
+        copier.serverCopy = sameAccount && source.plugin === destination.plugin && destination.plugin.supportsCopy
         let pool = WorkerPool(
             width: options.mode == .check ? options.checkers : options.transfers,
             name: options.mode == .check ? "sync-core checker" : "sync-core transfer")

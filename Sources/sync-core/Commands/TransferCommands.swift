@@ -110,6 +110,9 @@ struct TransferOptions: ParsableArguments {
             if let account = destinationSpec.account {
                 run.destinationAccount = "\(destinationSpec.connector):\(account)"
             }
+            run.sameAccount =
+                sourceSpec.account != nil && sourceSpec.account == destinationSpec.account
+                && sourceSpec.connector == destinationSpec.connector
             let display = live.map { ProgressDisplay($0, json: json) }
             display?.start()
             defer { display?.stop() }
