@@ -99,35 +99,28 @@ extension PutioEmulator {
         }
     }
 
+    /// The node at `path` (the oldest when names repeat); call under the lock.
+    func nodeAt(_ path: String, in account: String) -> PutioNode? {
+        guard let a = accounts[account] else { return nil }
+        var parent: Int64 = 0
+        var found: PutioNode?
+        for name in path.split(separator: "/").map(String.init) {
+            guard let n = a.child(of: parent, named: name) else { return nil }
+            found = n
+            parent = n.id
+        }
+        return found
+    }
+
     /// A file's bytes (the first with that path when names repeat).
     public func contents(of path: String, in account: String) -> [UInt8]? {
-        let blob: String? = withLock {
-            guard let a = accounts[account] else { return nil }
-            var parent: Int64 = 0
-            var found: PutioNode?
-            for name in path.split(separator: "/").map(String.init) {
-                guard let n = a.child(of: parent, named: name) else { return nil }
-                found = n
-                parent = n.id
-            }
-            return found?.blob
-        }
+        let blob = withLock { nodeAt(path, in: account)?.blob }
         return blob.flatMap { FileManager.default.contents(atPath: $0) }.map(Array.init)
     }
 
     /// The bytes of the MP4 conversion of the file at `path`, if Put.io made one.
     public func mp4Contents(of path: String, in account: String) -> [UInt8]? {
-        let blob: String? = withLock {
-            guard let a = accounts[account] else { return nil }
-            var parent: Int64 = 0
-            var found: PutioNode?
-            for name in path.split(separator: "/").map(String.init) {
-                guard let n = a.child(of: parent, named: name) else { return nil }
-                found = n
-                parent = n.id
-            }
-            return found?.mp4Blob
-        }
+        let blob = withLock { nodeAt(path, in: account)?.mp4Blob }
         return blob.flatMap { FileManager.default.contents(atPath: $0) }.map(Array.init)
     }
 
@@ -150,15 +143,7 @@ extension PutioEmulator {
     /// Makes Put.io's MP4 conversion of the video at `path` (as the "Convert to MP4" button would).
     public func convertToMP4(_ path: String, in account: String) {
         withLock {
-            guard let a = accounts[account] else { return }
-            var parent: Int64 = 0
-            var found: PutioNode?
-            for name in path.split(separator: "/").map(String.init) {
-                guard let n = a.child(of: parent, named: name) else { return }
-                found = n
-                parent = n.id
-            }
-            if let found, !found.isFolder { makeMP4(found) }
+            if let found = nodeAt(path, in: account), !found.isFolder { makeMP4(found) }
         }
     }
 

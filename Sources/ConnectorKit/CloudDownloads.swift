@@ -14,10 +14,7 @@ public protocol CloudDownloads: Connector {
 
 /// One cloud-download job as a connector reports it.
 public struct CloudJob: Sendable {
-    public enum State: Int32, Sendable {
-        case queued = 1
-        case running, completed, failed, cancelled
-    }
+    public typealias State = CloudJobState
 
     public var id: String
     public var state: State

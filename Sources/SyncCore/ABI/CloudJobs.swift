@@ -1,23 +1,9 @@
 import CSyncConnector
+import SyncABI
 
 /// A cloud-download job (a Put.io transfer and the like), as the host sees it.
 public struct CloudJob: Sendable {
-    public enum State: Int32, Sendable, CustomStringConvertible {
-        case queued = 1
-        case running, completed, failed, cancelled
-
-        public var description: String {
-            switch self {
-            case .queued: "queued"
-            case .running: "running"
-            case .completed: "completed"
-            case .failed: "failed"
-            case .cancelled: "cancelled"
-            }
-        }
-
-        public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
-    }
+    public typealias State = CloudJobState
 
     public var id: String
     public var state: State

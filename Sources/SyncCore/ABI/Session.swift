@@ -260,19 +260,27 @@ public final class Session: @unchecked Sendable {
 
     /// Opens a reader of `length` bytes (nil: to the end) from `offset`.
     public func openReader(_ path: String, offset: Int64 = 0, length: Int64? = nil) throws -> Reader {
+        try openReader(slot: "open_reader") { session, out, err in
+            path.withCString { ops.open_reader(session, $0, offset, length ?? -1, out, err) }
+        }
+    }
+
+    /// Runs one reader-opening call with the session held for the reader's lifetime.
+    private func openReader(
+        slot: String,
+        _ call: (OpaquePointer, UnsafeMutablePointer<OpaquePointer?>, UnsafeMutablePointer<sc_error>) -> sc_code
+    ) throws -> Reader {
         var out: OpaquePointer?
         let owner = acquire()
         do {
-            try abiCall { err in
-                path.withCString { ops.open_reader(owner.pointer, $0, offset, length ?? -1, &out, err) }
-            }
+            try abiCall { err in call(owner.pointer, &out, err) }
         } catch {
             owner.release()
             throw error
         }
         guard let out else {
             owner.release()
-            throw ConnectorError(.internal, "\(plugin.name): open_reader succeeded without a reader")
+            throw ConnectorError(.internal, "\(plugin.name): \(slot) succeeded without a reader")
         }
         return Reader(session: self, owner: owner, handle: out)
     }
@@ -285,19 +293,9 @@ public final class Session: @unchecked Sendable {
         guard let open = ops.open_reader_id else {
             throw ConnectorError(.unsupported, "\(plugin.name) cannot read by id")
         }
-        var out: OpaquePointer?
-        let owner = acquire()
-        do {
-            try abiCall { err in id.withCString { open(owner.pointer, $0, offset, length ?? -1, &out, err) } }
-        } catch {
-            owner.release()
-            throw error
+        return try openReader(slot: "open_reader_id") { session, out, err in
+            id.withCString { open(session, $0, offset, length ?? -1, out, err) }
         }
-        guard let out else {
-            owner.release()
-            throw ConnectorError(.internal, "\(plugin.name): open_reader_id succeeded without a reader")
-        }
-        return Reader(session: self, owner: owner, handle: out)
     }
 
     public struct WriteOptions {
