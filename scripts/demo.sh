@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The built-in demo: a Put.io emulator with accounts a and b, account a holding a media library
-# (series with seasons and subtitles, films, music, unicode names, ~300 MB). It lists the library,
+# (series with seasons and subtitles, films, music, unicode names, ~270 MiB). It lists the library,
 # migrates putio:a into putio:b with the live progress display (on a terminal), shows that a second
 # run has nothing to do, checks both sides, delivers the videos and subtitles to a local "NAS"
 # folder as a Plex pipeline would, and stops the emulator. Everything lives under .build/demo.

@@ -148,7 +148,7 @@ extension PutioEmulator {
     }
 
     /// A media library like the ones users keep on Put.io: series with seasons and subtitles,
-    /// films, music, unicode names, an empty folder. `scale` multiplies the sizes (1 ≈ 300 MB).
+    /// films, music, unicode names, an empty folder. `scale` multiplies the sizes (1 ≈ 270 MiB).
     public func seedDemoLibrary(in account: String, scale: Double = 1) {
         let day: TimeInterval = 86400
         let base = Date(timeIntervalSince1970: 1_750_000_000)

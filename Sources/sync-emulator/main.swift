@@ -16,7 +16,7 @@ struct Putio: ParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).") var port = 0
     @Option(help: "Accounts to create, comma-separated.") var accounts = "a,b"
     @Option(help: "Seed the first account: 'demo' (a media library) or 'none'.") var seed = "none"
-    @Option(help: "Size factor for the demo library (1 ≈ 300 MB).") var scale = 1.0
+    @Option(help: "Size factor for the demo library (1 ≈ 270 MiB).") var scale = 1.0
     @Option(help: "Write the accounts' tokens here as JSON (mode 0600); they are never printed.")
     var tokensFile: String?
     @Option(help: "Register an OAuth app as ID:SECRET; authorizations are approved as the first account.")
