@@ -33,10 +33,8 @@ public final class HTTPDownload: @unchecked Sendable {
         thread.stackSize = 1 << 20
         thread.start()
         headersIn.wait()
-        lock.lock()
-        let headersKnown = exchange.finalResponse && (200..<300).contains(exchange.status)
-        lock.unlock()
-        if headersKnown {
+        // The semaphore orders these reads after the curl thread's writes.
+        if exchange.finalResponse && (200..<300).contains(exchange.status) {
             // Headers are complete before the first body byte; libcurl no longer touches them.
             response = HTTPResponse(status: exchange.status, headers: exchange.headers, effectiveURL: request.url)
             return
