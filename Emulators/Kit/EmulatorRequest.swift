@@ -82,7 +82,8 @@ public struct EmulatorResponse: Sendable {
 /// Where a route wants a request body to go instead of memory (a large upload written to disk as
 /// it arrives, so a dropped connection keeps what came before it).
 public protocol BodySink: AnyObject {
-    func write(_ bytes: UnsafeRawBufferPointer)
+    /// False cuts the connection there (a fault: the client sees its upload broken off).
+    func write(_ bytes: UnsafeRawBufferPointer) -> Bool
     /// The body ended (`complete`) or the connection went away first.
     func end(complete: Bool)
 }

@@ -62,7 +62,12 @@ final class EmulatorHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             sink = routes.bodySink(for: req)
         case .body(let buffer):
             if let sink {
-                buffer.withUnsafeReadableBytes { sink.write($0) }
+                if !buffer.withUnsafeReadableBytes({ sink.write($0) }) {
+                    self.sink = nil
+                    self.request = nil
+                    sink.end(complete: false)
+                    context.close(promise: nil)
+                }
             } else {
                 body.append(contentsOf: buffer.readableBytesView)
             }

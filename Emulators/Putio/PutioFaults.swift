@@ -10,6 +10,11 @@ public struct PutioFaults: Sendable {
     public var droppedDownloads = 0
     /// The next N storage downloads declare and send only half the file, as if it were shorter.
     public var truncatedDownloads = 0
+    /// The next N tus PATCHes are cut off (the connection closed) halfway through their body; the
+    /// bytes that arrived stay, as on a real resumable upload server.
+    public var droppedUploads = 0
+    /// PATCHes let through untouched before `droppedUploads` starts cutting.
+    public var patchesBeforeDrop = 0
     /// The next N server-side copies fail with a spurious NAME_ALREADY_EXIST (a quirk rclone meets).
     public var spuriousCopyConflicts = 0
     /// The next N deletes fail with TRASH_LOCK_TIMEOUT.

@@ -101,7 +101,16 @@ extension PutioEmulator {
             handle.seek(toFileOffset: UInt64(upload.offset))
             upload.handle = handle
             upload.busy = true
-            return TusSink(emulator: self, upload: upload)
+            var cutAfter: Int64?
+            if faults.droppedUploads > 0, let length = r.header("Content-Length").flatMap({ Int64($0) }), length > 1 {
+                if faults.patchesBeforeDrop > 0 {
+                    faults.patchesBeforeDrop -= 1
+                } else {
+                    faults.droppedUploads -= 1
+                    cutAfter = length / 2
+                }
+            }
+            return TusSink(emulator: self, upload: upload, cutAfter: cutAfter)
         }
     }
 
@@ -163,18 +172,26 @@ extension PutioEmulator {
 final class TusSink: BodySink {
     let emulator: PutioEmulator
     let upload: TusUpload
+    /// A fault: cut the connection once this many bytes of the PATCH arrived.
+    var cutAfter: Int64?
 
-    init(emulator: PutioEmulator, upload: TusUpload) {
+    init(emulator: PutioEmulator, upload: TusUpload, cutAfter: Int64?) {
         self.emulator = emulator
         self.upload = upload
+        self.cutAfter = cutAfter
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) {
+    func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var bytes = bytes
+        if let cut = cutAfter {
+            bytes = UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(min(Int64(bytes.count), cut))))
+            cutAfter = cut - Int64(bytes.count)
+        }
         // Only this PATCH writes to the upload (`busy` keeps others out), so the disk write runs
         // outside the emulator's lock: parallel uploads do not queue behind one another.
         let room = emulator.withLock { max(0, upload.length - upload.offset) }
         let take = UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(min(Int64(bytes.count), room))))
-        guard let handle = upload.handle else { return }
+        guard let handle = upload.handle else { return false }
         handle.write(
             Data(
                 bytesNoCopy: UnsafeMutableRawPointer(mutating: take.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!),
@@ -186,6 +203,7 @@ final class TusSink: BodySink {
             // Bytes beyond Upload-Length are a client error: the PATCH fails.
             if bytes.count > take.count { upload.overflow = true }
         }
+        return cutAfter.map { $0 > 0 } ?? true
     }
 
     func end(complete: Bool) {
@@ -199,6 +217,6 @@ final class TusSink: BodySink {
 
 /// Swallows a body the route will refuse anyway, without holding it in memory.
 final class DiscardSink: BodySink {
-    func write(_ bytes: UnsafeRawBufferPointer) {}
+    func write(_ bytes: UnsafeRawBufferPointer) -> Bool { true }
     func end(complete: Bool) {}
 }

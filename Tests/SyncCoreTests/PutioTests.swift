@@ -439,6 +439,25 @@ final class PutioWorld {
         #expect(across.status == 0)
         #expect(e.requestStats["files/copy"] == nil && e.requestStats["download"] == 3)
     }
+
+    @Test func anUploadCutOffMidwayContinuesWithinTheRun() throws {
+        let world = try PutioWorld(chunkSize: 1 << 20)
+        let e = world.emulator
+        e.addGeneratedFile("Big/one.bin", size: 5 << 20, seed: 77, in: "a")
+        e.resetRequestStats()
+        // The second PATCH of the upload is cut halfway: 1.5 MiB are on the server by then.
+        e.setFaults {
+            $0.droppedUploads = 1
+            $0.patchesBeforeDrop = 1
+        }
+        let run = try world.cli(["copy", "putio:a/Big", "putio:b/Big", "--retry-delay", "0.05", "--json"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        world.expectSameTree("Big", "Big")
+        let stats = e.requestStats
+        #expect(stats["tus/post"] == 1, "one upload, continued rather than started again: \(stats)")
+        #expect((stats["tus/head"] ?? 0) >= 1, "\(stats)")
+        #expect(run.stdout.contains("\"resumed\""), "\(run.stdout)")
+    }
 }
 
 /// Serves fixed bytes by path: the "local HTTP server" a URL transfer fetches from.

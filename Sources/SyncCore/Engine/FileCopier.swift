@@ -45,6 +45,7 @@ struct FileCopier {
     ) throws -> Copied {
         var attempt = 0
         var corruptions = 0
+        let trace = TokenTrace()
         while true {
             attempt += 1
             sourcePacer.wait()
@@ -53,7 +54,8 @@ struct FileCopier {
             let generations = (source.generation, destination.generation)
             do {
                 var copied = try copyOnce(
-                    entry, sourcePath, destinationPath, relative, replace: replace || attempt > 1, progress: progress)
+                    entry, sourcePath, destinationPath, relative, replace: replace || attempt > 1, trace: trace,
+                    progress: progress)
                 copied.corruptionsRetried = corruptions
                 return copied
             } catch {
@@ -112,12 +114,17 @@ struct FileCopier {
             hashes: [kind: entry.hashes[kind]!], resumedFrom: 0)
     }
 
-    /// Remembers whether a token was stored, so a finished upload's row is removed only if needed.
-    private final class TokenTrace: @unchecked Sendable { var stored = false }
+    /// Remembers whether a token was stored, so a finished upload's row is removed only if needed,
+    /// and the last token this copy was given, so its next attempt in the same run continues the
+    /// upload instead of starting over (whether or not a state database keeps tokens).
+    private final class TokenTrace: @unchecked Sendable {
+        var stored = false
+        var latest: String?
+    }
 
     private func copyOnce(
         _ entry: Entry, _ sourcePath: String, _ destinationPath: String, _ relative: String, replace: Bool,
-        progress: (Int64) -> Void
+        trace: TokenTrace, progress: (Int64) -> Void
     ) throws -> Copied {
         if let copied = try copyOnServer(entry, sourcePath, destinationPath, replace: replace) {
             progress(copied.bytes)
@@ -125,24 +132,23 @@ struct FileCopier {
         }
         let sourceKinds = entry.hashes.keys.filter(MultiHasher.canCompute)
         let kinds = Array(Set(verifyKinds).union(sourceKinds)).sorted()
-        let trace = TokenTrace()
-        var token: String?
-        if let state, let upload = try state.store.upload(job: state.job, path: relative),
+        var token = trace.latest
+        if token == nil, let state, let upload = try state.store.upload(job: state.job, path: relative),
             upload.size == entry.size, upload.mtimeNanoseconds == entry.mtimeNanoseconds
         {
             token = upload.token
             trace.stored = true
         }
-        let checkpoint: ((String, Int64) -> Void)? = state.map { state in
-            { newToken, confirmed in
-                guard confirmed > 0 else { return }  // nothing to resume yet: spare the database
-                try? state.store.recordUpload(
-                    job: state.job, path: relative,
-                    .init(
-                        size: entry.size, mtimeNanoseconds: entry.mtimeNanoseconds, token: newToken,
-                        confirmed: confirmed))
-                trace.stored = true
-            }
+        let checkpoint: (String, Int64) -> Void = { newToken, confirmed in
+            guard confirmed > 0 else { return }  // nothing to resume yet
+            trace.latest = newToken
+            guard let state else { return }
+            try? state.store.recordUpload(
+                job: state.job, path: relative,
+                .init(
+                    size: entry.size, mtimeNanoseconds: entry.mtimeNanoseconds, token: newToken,
+                    confirmed: confirmed))
+            trace.stored = true
         }
         let writer = try SidedError.on(.destination) {
             try destination.openWriter(
@@ -151,7 +157,32 @@ struct FileCopier {
                     size: entry.size, mtimeNanoseconds: keepMtime ? entry.mtimeNanoseconds : nil, replace: replace,
                     wantHashes: verifyKinds, resumeToken: token, onResumeToken: checkpoint))
         }
-        defer { writer.abort() }  // a no-op once finish() has run
+        // A token is known good once the writer resumed with it; a stale one started a new upload,
+        // whose own token its checkpoints will hand over.
+        trace.latest = writer.startOffset > 0 ? token : nil
+        do {
+            return try pumpAndFinish(
+                entry, sourcePath, destinationPath, relative, writer: writer, kinds: kinds, trace: trace,
+                progress: progress)
+        } catch {
+            // A temporary failure keeps a resumable upload for the next attempt; anything else
+            // (a copy that failed verification above all) discards it.
+            let code = SidedError.split(error).1?.code
+            if trace.latest != nil, writer.canSuspend, code == .transient || code == .rateLimited {
+                writer.suspend()
+            } else {
+                writer.abort()
+                trace.latest = nil
+            }
+            throw error
+        }
+    }
+
+    /// Streams the source into an open writer and finishes it, verified.
+    private func pumpAndFinish(
+        _ entry: Entry, _ sourcePath: String, _ destinationPath: String, _ relative: String,
+        writer: Session.Writer, kinds: [HashKind], trace: TokenTrace, progress: (Int64) -> Void
+    ) throws -> Copied {
         let start = writer.startOffset
         if let size = entry.size, start > size {
             throw ConnectorError(.corrupt, "destination resumed at \(start), beyond the source's \(size) bytes")
