@@ -53,6 +53,12 @@ struct Putio: ParsableCommand {
         // see a signal set to SIG_IGN on Linux, where it is built on signalfd.)
         signal(SIGINT, stopRequested)
         signal(SIGTERM, stopRequested)
+        // A parent may have started us with these blocked (the mask is inherited): unblock them.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         while stopSignal == 0 { usleep(100_000) }
         emulator.stop()
     }
