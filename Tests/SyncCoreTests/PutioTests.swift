@@ -332,18 +332,21 @@ final class PutioWorld {
         #expect(first.status == 0 && first.stdout.contains("Inbox/hello.txt"), "\(first.stderr)")
         #expect(!first.stdout.contains("tok-") && !first.stderr.contains("tok-"))
 
-        // Expired: the next run refreshes before its first request and stores the new token.
+        // Expired: the next run refreshes before its first request and stores the new token (which,
+        // from now on, lives an hour).
         Thread.sleep(forTimeInterval: 3.5)
+        e.setTokenLifetime(3600)
         let second = try world.cli(["cat", "putio:web/Inbox/hello.txt"])
         #expect(second.status == 0 && second.stdout == "hello", "\(second.stderr)")
         let refreshed = try String(contentsOfFile: configPath, encoding: .utf8)
         #expect(refreshed != config, "the refreshed token was saved")
 
-        // Rejected before its expiry (revoked on the server): refreshed once, and the call succeeds.
-        e.setTokenLifetime(3600)
+        // Rejected long before its expiry (revoked on the server): a 401, one refresh, success.
         e.revokeTokens(of: "a")
         let third = try world.cli(["ls", "putio:web"])
         #expect(third.status == 0 && third.stdout.contains("Inbox"), "\(third.stderr)")
+        let afterRejection = try String(contentsOfFile: configPath, encoding: .utf8)
+        #expect(afterRejection != refreshed, "refreshed after the 401 and saved")
     }
 
     @Test func anAuthorizationThatNeverArrivesIsOneClearError() throws {
