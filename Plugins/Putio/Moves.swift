@@ -9,14 +9,10 @@ extension PutioConnector {
         try PutioPath.validate(to)
         let source = try stat(from)
         if let known = cache.get(from) { try refuseRendition(known, from, "move") }
-        let (parent, name) = PutioPath.split(to)
-        try mkdir(parent)
-        let parentId = try resolve(parent).id
-        if try lookupIfPresent(name, in: parentId, path: to) != nil {
-            throw ConnectorFailure(.exists, "move: '\(to)' already exists")
-        }
+        let (parentId, name) = try freeTarget(to, for: "move")
+        let id = Int64(source.id!)!
         let json = try api(
-            "POST", "/v2/files/move", form: [("file_ids", source.id!), ("parent_id", String(parentId)), ("name", name)])
+            "POST", "/v2/files/move", form: [("file_ids", String(id)), ("parent_id", String(parentId)), ("name", name)])
         if let failure = (json["errors"] as? [[String: Any]])?.first {
             let type = failure["error_type"] as? String ?? "error"
             let code: ErrorCode =
@@ -25,8 +21,8 @@ extension PutioConnector {
         }
         cache.forget(from)
         cache.noteChild(name, in: parentId)
-        cache.put(to, PutioCacheEntry(id: Int64(source.id!)!, isFolder: source.isDirectory, size: source.size ?? 0))
-        if !source.isDirectory, let mtime = source.mtimeNanoseconds { try touch(Int64(source.id!)!, mtime) }
+        cache.put(to, PutioCacheEntry(id: id, isFolder: source.isDirectory, size: source.size ?? 0))
+        if !source.isDirectory, let mtime = source.mtimeNanoseconds { try touch(id, mtime) }
     }
 
     func copy(_ from: String, to: String) throws {
@@ -34,12 +30,7 @@ extension PutioConnector {
         let source = try stat(from)
         guard !source.isDirectory else { throw ConnectorFailure(.isADirectory, "copy '\(from)': is a folder") }
         if let known = cache.get(from) { try refuseRendition(known, from, "copy") }
-        let (parent, name) = PutioPath.split(to)
-        try mkdir(parent)
-        let parentId = try resolve(parent).id
-        if try lookupIfPresent(name, in: parentId, path: to) != nil {
-            throw ConnectorFailure(.exists, "copy: '\(to)' already exists")
-        }
+        let (parentId, name) = try freeTarget(to, for: "copy")
         var copied: PutioFile
         do {
             copied = try copyOnce(source.id!, parentId, name)
@@ -53,6 +44,17 @@ extension PutioConnector {
         cache.put(to, PutioCacheEntry(id: copied.id, isFolder: false, size: copied.size))
         cache.noteChild(name, in: parentId)
         if let mtime = source.mtimeNanoseconds { try touch(copied.id, mtime) }
+    }
+
+    /// The folder (made if missing) and name a move or copy lands on; EXISTS when taken.
+    private func freeTarget(_ to: String, for what: String) throws -> (parentId: Int64, name: String) {
+        let (parent, name) = PutioPath.split(to)
+        try mkdir(parent)
+        let parentId = try resolve(parent).id
+        if try lookupIfPresent(name, in: parentId, path: to) != nil {
+            throw ConnectorFailure(.exists, "\(what): '\(to)' already exists")
+        }
+        return (parentId, name)
     }
 
     private func copyOnce(_ id: String, _ parentId: Int64, _ name: String) throws -> PutioFile {
