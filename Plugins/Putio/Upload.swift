@@ -262,8 +262,9 @@ final class PutioTusUpload: SuspendableWriter {
         guard done == nil else { return }
         chunk?.abort()
         chunk = nil
-        _ = try? connector.http.send(
-            HTTPRequest("DELETE", location, headers: connector.authHeaders + [("Tus-Resumable", "1.0.0")]))
+        var delete = HTTPRequest("DELETE", location, headers: connector.authHeaders + [("Tus-Resumable", "1.0.0")])
+        delete.cancellable = false
+        _ = try? connector.http.send(delete)
         done = ConnectorEntry(path: path, isDirectory: false)  // abort is final
     }
 

@@ -90,7 +90,7 @@ public final class HTTPClient: @unchecked Sendable {
         var bodyBytes: [UInt8] = []
         if case .bytes(let bytes) = request.body { bodyBytes = bytes }
         var bodyOffset = 0
-        exchange.isCancelled = isCancelled
+        if request.cancellable { exchange.isCancelled = isCancelled }
         if exchange.source == nil {
             switch request.body {
             case .none: break
@@ -167,6 +167,7 @@ public final class HTTPClient: @unchecked Sendable {
         _ = sc_curl_set_long(h, CURLOPT_LOW_SPEED_TIME, settings.stallTimeout)
         _ = sc_curl_set_long(h, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
         _ = sc_curl_set_long(h, CURLOPT_MAXREDIRS, settings.maxRedirects)
+        if request.pathAsIs { _ = sc_curl_set_long(h, CURLOPT_PATH_AS_IS, 1) }
         _ = sc_curl_set_long(h, CURLOPT_SSL_VERIFYPEER, settings.verifyTLS ? 1 : 0)
         _ = sc_curl_set_long(h, CURLOPT_SSL_VERIFYHOST, settings.verifyTLS ? 2 : 0)
         if let ca = settings.caFile { _ = sc_curl_set_string(h, CURLOPT_CAINFO, ca) }

@@ -15,16 +15,23 @@ public struct HTTPRequest: Sendable {
     public var headers: [(String, String)]
     public var body: Body
     public var followRedirects: Bool
+    /// Sends the path byte for byte: libcurl otherwise removes `./` and `../` segments, which are
+    /// part of an object key and of what a signature covers.
+    public var pathAsIs: Bool
+    /// False for clean-up requests (aborting an upload) that must go out even after the host
+    /// asked to stop: they are what leaves nothing behind.
+    public var cancellable = true
 
     public init(
         _ method: String, _ url: String, headers: [(String, String)] = [], body: Body = .none,
-        followRedirects: Bool = true
+        followRedirects: Bool = true, pathAsIs: Bool = false
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.followRedirects = followRedirects
+        self.pathAsIs = pathAsIs
     }
 
     /// A form body (`application/x-www-form-urlencoded`).
