@@ -37,11 +37,14 @@ public struct SyncSummary: Sendable {
     public var failed = 0
     public var differences = 0
     public var deletionsSkipped = 0
+    /// Files left for the next run because the run was interrupted (Ctrl-C).
+    public var interrupted = 0
+    public var wasInterrupted = false
     public var failures: [(path: String, reason: String)] = []
     public var seconds = 0.0
 
     public init() {}
 
     /// True when everything asked for was done (and, for check, the trees are the same).
-    public var succeeded: Bool { failed == 0 && differences == 0 && deletionsSkipped == 0 }
+    public var succeeded: Bool { failed == 0 && differences == 0 && deletionsSkipped == 0 && !wasInterrupted }
 }

@@ -66,6 +66,14 @@ public final class SyncRun: @unchecked Sendable {
     }
 
     private func fail(_ path: String, _ reason: String) {
+        if Interruption.requested {
+            // Cut short by the interruption, not failed: the next run takes it up.
+            lock.lock()
+            summary.interrupted += 1
+            summary.wasInterrupted = true
+            lock.unlock()
+            return
+        }
         record(.failed(path: path, reason: reason)) {
             $0.failed += 1
             $0.failures.append((path, reason))
@@ -148,6 +156,7 @@ public final class SyncRun: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         summary.seconds = Date().timeIntervalSince(started)
+        if Interruption.requested { summary.wasInterrupted = true }
         return summary
     }
 
@@ -248,11 +257,61 @@ public final class SyncRun: @unchecked Sendable {
                     record(.skipped(path: path)) { $0.skipped += 1 }
                     return
                 }
+                if !options.deletesSourceFiles && mtimeOnlyByStat(s, d) {
+                    pool.submit { self.decideAfterStat(s, d, path, copier: copier) }
+                    return
+                }
                 transfer(s, path, to: d.path, replace: true, copier: copier, pool: pool)
             }
         case (nil, nil):
             return
         }
+    }
+
+    /// A store that keeps mtimes but cannot list them (S3 holds them in metadata only a HEAD
+    /// returns): with equal sizes, one stat of the file on that side tells whether it changed.
+    private func mtimeOnlyByStat(_ s: Entry, _ d: Entry) -> Bool {
+        guard s.size != nil && s.size == d.size, s.mtimeNanoseconds != nil || d.mtimeNanoseconds != nil else {
+            return false
+        }
+        if d.mtimeNanoseconds == nil { return destination.plugin.capabilities.contains(.setMtime) }
+        return s.readID == nil && source.plugin.capabilities.contains(.setMtime)
+    }
+
+    /// A source entry with the mtime its store keeps but did not list (a stat asks), so the copy
+    /// gets it. The state keeps the listed entry: that is what the next run's listing shows.
+    private func withListedMtime(_ entry: Entry) -> Entry {
+        guard entry.mtimeNanoseconds == nil, entry.readID == nil, !entry.isDirectory,
+            source.plugin.capabilities.contains(.setMtime), destination.plugin.capabilities.contains(.setMtime),
+            let fresh = try? source.stat(entry.path)
+        else { return entry }
+        var entry = entry
+        entry.mtimeNanoseconds = fresh.mtimeNanoseconds
+        return entry
+    }
+
+    /// On a worker: stats the side whose listing had no mtime, then skips the file or sends it.
+    private func decideAfterStat(_ s: Entry, _ d: Entry, _ path: String, copier: FileCopier) {
+        let verdict: Comparison.Verdict
+        do {
+            verdict = try compareStatting(s, d)
+        } catch {
+            fail(path, "cannot stat the file to compare modification times: \(error)")
+            return
+        }
+        if case .same = verdict {
+            record(.skipped(path: path)) { $0.skipped += 1 }
+            return
+        }
+        if options.dryRun {
+            record(.wouldCopy(path: path, bytes: s.size)) {
+                $0.copied += 1
+                $0.copiedBytes += s.size ?? 0
+            }
+            return
+        }
+        progress?.queued(bytes: s.size)
+        performTransfer(s, path, to: d.path, replace: true, copier: copier)
     }
 
     private func createFolder(_ path: String, at destinationPath: String) {
@@ -286,6 +345,13 @@ public final class SyncRun: @unchecked Sendable {
     private func performTransfer(
         _ entry: Entry, _ path: String, to destinationPath: String, replace: Bool, copier: FileCopier
     ) {
+        if Interruption.requested {
+            lock.lock()
+            summary.interrupted += 1
+            summary.wasInterrupted = true
+            lock.unlock()
+            return
+        }
         // Within the run's width, each account's own cap (always taken in this order: no deadlock).
         let (sourceSlot, destinationSlot) = slots
         sourceSlot?.wait()
@@ -298,7 +364,7 @@ public final class SyncRun: @unchecked Sendable {
         defer { progress?.end(path, succeeded: succeeded) }
         do {
             let copied = try copier.copy(
-                entry, from: entry.path, to: destinationPath, relative: path, replace: replace,
+                withListedMtime(entry), from: entry.path, to: destinationPath, relative: path, replace: replace,
                 progress: { [progress] delta in progress?.advance(path, by: delta) })
             succeeded = true
             if copied.corruptionsRetried > 0 {
@@ -325,8 +391,13 @@ public final class SyncRun: @unchecked Sendable {
     /// True when the state says this exact source file was copied to this exact destination file.
     private func remembered(_ s: Entry, _ d: Entry, _ path: String) -> Bool {
         guard let state = options.state, let r = try? state.store.file(job: state.job, path: path) else { return false }
+        // A destination whose listing has no mtime (S3) is recognised by its size and, where the
+        // listing has it, the hash of what was sent.
+        let hashAgrees = r.hashKind.map { kind in d.hashes[kind] == nil || d.hashes[kind] == r.hash } ?? true
         return r.size == s.size && r.mtimeNanoseconds == s.mtimeNanoseconds && r.destinationSize == d.size
-            && (r.destinationMtimeNanoseconds == nil || r.destinationMtimeNanoseconds == d.mtimeNanoseconds)
+            && (r.destinationMtimeNanoseconds == nil || d.mtimeNanoseconds == nil
+                || r.destinationMtimeNanoseconds == d.mtimeNanoseconds)
+            && hashAgrees
     }
 
     /// Records a file in the state; false (and a failure) if the database refused.
@@ -393,27 +464,43 @@ public final class SyncRun: @unchecked Sendable {
         }
     }
 
-    /// Whether comparing these two files by content means computing a hash by reading.
+    /// A hash kind both stores know that each side has listed or can compute on demand; `reads`
+    /// when one side must read its file to get it.
+    private func comparableKind(_ s: Entry, _ d: Entry) -> (kind: HashKind, reads: Bool)? {
+        let common = [HashKind.crc32, .sha1, .md5, .sha256].filter {
+            source.plugin.hashKinds.contains($0) && destination.plugin.hashKinds.contains($0)
+        }
+        if let kind = common.first(where: { s.hashes[$0] != nil && d.hashes[$0] != nil }) { return (kind, false) }
+        let computable = common.first {
+            (s.hashes[$0] != nil || source.hasHash) && (d.hashes[$0] != nil || destination.hasHash)
+        }
+        return computable.map { ($0, true) }
+    }
+
+    /// Whether comparing these two files by content means computing a hash by reading, or a stat.
     private func needsReading(_ s: Entry, _ d: Entry) -> Bool {
-        guard source.hasHash && destination.hasHash, s.size == d.size else { return false }
-        let common = source.plugin.hashKinds.filter { destination.plugin.hashKinds.contains($0) }
-        return !common.contains { s.hashes[$0] != nil && d.hashes[$0] != nil } && !common.isEmpty
+        guard s.size == d.size else { return false }
+        return comparableKind(s, d)?.reads == true || mtimeOnlyByStat(s, d)
     }
 
     /// The verdict of a hash both stores report or can compute (reading the files), or nil.
     private func contentVerdict(_ s: Entry, _ d: Entry, _ path: String) throws -> Comparison.Verdict? {
         if let a = s.size, let b = d.size, a != b { return .differs("size \(a) ≠ \(b)") }
-        let common = source.plugin.hashKinds.filter { destination.plugin.hashKinds.contains($0) }
-        let listed = common.first { s.hashes[$0] != nil && d.hashes[$0] != nil }
-        let onDemand =
-            source.hasHash && destination.hasHash
-            ? [HashKind.crc32, .sha1, .md5, .sha256].first(where: common.contains) : nil
-        guard let kind = listed ?? onDemand else { return nil }
+        guard let kind = comparableKind(s, d)?.kind else { return nil }
         // A hash computed on demand goes by path, which a renamed duplicate does not own.
         if s.readID != nil && s.hashes[kind] == nil { return nil }
         let ours = try s.hashes[kind] ?? source.hash(s.path, kind: kind)
         let theirs = try d.hashes[kind] ?? destination.hash(d.path, kind: kind)
         return ours == theirs ? .same : .differs("\(kind) \(ours) ≠ \(theirs)")
+    }
+
+    /// What the listings say, after a stat of a side whose listing had no mtime (where it keeps one).
+    private func compareStatting(_ s: Entry, _ d: Entry) throws -> Comparison.Verdict {
+        guard mtimeOnlyByStat(s, d) else { return compareListed(s, d) }
+        var (s2, d2) = (s, d)
+        if d.mtimeNanoseconds == nil { d2 = try destination.stat(d.path) }
+        if s.mtimeNanoseconds == nil { s2.mtimeNanoseconds = try source.stat(s.path).mtimeNanoseconds }
+        return compareListed(s2, d2)
     }
 
     /// Size, then a hash the listings share, else size and modification time.
@@ -428,7 +515,7 @@ public final class SyncRun: @unchecked Sendable {
     private func checkContent(_ s: Entry, _ d: Entry, _ path: String) {
         let verdict: Comparison.Verdict
         do {
-            verdict = try contentVerdict(s, d, path) ?? compareListed(s, d)
+            verdict = try contentVerdict(s, d, path) ?? compareStatting(s, d)
         } catch {
             fail(path, "cannot compare contents: \(error)")
             return
@@ -450,7 +537,9 @@ public final class SyncRun: @unchecked Sendable {
         let copiesFailed = summary.failed > 0
         lock.unlock()
         var reason: String?
-        if sourceListingFailed {
+        if Interruption.requested {
+            reason = "the run was interrupted"
+        } else if sourceListingFailed {
             reason = "part of the source could not be listed"
         } else if copiesFailed {
             reason = "some files failed; deletions happen only after every copy succeeded"

@@ -40,7 +40,7 @@ public final class HostServices: @unchecked Sendable {
     }
 
     public func cancel() { cancelled.store(true, ordering: .relaxed) }
-    public var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+    public var isCancelled: Bool { cancelled.load(ordering: .relaxed) || Interruption.requested }
 
     public static func stderrLog(upTo maxLevel: LogLevel) -> LogHandler {
         { level, message in

@@ -113,6 +113,7 @@ struct TransferOptions: ParsableArguments {
             run.sameAccount =
                 sourceSpec.account != nil && sourceSpec.account == destinationSpec.account
                 && sourceSpec.connector == destinationSpec.connector
+            InterruptHandler.install()
             let display = live.map { ProgressDisplay($0, json: json) }
             display?.start()
             defer { display?.stop() }
@@ -132,6 +133,7 @@ struct TransferOptions: ParsableArguments {
             }
             display?.stop()
             SummaryPrinter.print(summary, mode: mode, dryRun: dryRun, json: json)
+            if summary.wasInterrupted { throw ExitCode(130) }
             if !summary.succeeded { throw ExitCode(1) }
         }
     }
@@ -282,7 +284,7 @@ enum SummaryPrinter {
                 "skipped": s.skipped, "created_folders": s.createdFolders, "deleted": s.deleted, "failed": s.failed,
                 "differences": s.differences, "deletions_skipped": s.deletionsSkipped,
                 "corruptions_retried": s.corruptionsRetried, "source_deleted": s.sourceDeleted, "resumed": s.resumed,
-                "seconds": s.seconds, "ok": s.succeeded,
+                "seconds": s.seconds, "ok": s.succeeded, "interrupted": s.wasInterrupted,
             ])
             return
         }
@@ -304,6 +306,7 @@ enum SummaryPrinter {
             if s.corruptionsRetried > 0 { parts.append("\(s.corruptionsRetried) bad copies re-sent") }
         }
         parts.append("failed \(s.failed)")
+        if s.wasInterrupted { parts.append("interrupted (\(s.interrupted) left for the next run)") }
         let timing =
             String(format: "in %.2f s", s.seconds) + (s.copiedBytes > 0 ? " (\(humanBytes(Int64(rate)))/s)" : "")
         FileHandle.standardError.write(Data("\(parts.joined(separator: ", ")) \(timing)\n".utf8))
