@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SyncConnectorLocal", type: .dynamic, targets: ["LocalConnector"]),
         .library(name: "SyncConnectorCDir", type: .dynamic, targets: ["CDirConnector"]),
         .library(name: "SyncConnectorPutio", type: .dynamic, targets: ["PutioConnector"]),
+        .library(name: "SyncConnectorS3", type: .dynamic, targets: ["S3Connector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,6 +54,11 @@ let package = Package(
         .executableTarget(name: "sync-bench", dependencies: ["SyncCore"]),
         .target(name: "LocalConnector", dependencies: ["ConnectorKit"], path: "Plugins/Local"),
         .target(name: "PutioConnector", dependencies: ["ConnectorKit"], path: "Plugins/Putio"),
+        .target(
+            name: "S3Connector",
+            dependencies: ["ConnectorKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Plugins/S3"
+        ),
         .target(
             name: "CDirConnector",
             dependencies: ["CSyncConnector"],

@@ -1,0 +1,290 @@
+import ConnectorKit
+import Foundation
+import SyncConformance
+import SyncCore
+import Testing
+
+/// A private HOME whose config holds an S3 account `archive` on the shared moto server (added
+/// through the CLI with the secret on standard input), and helpers to look at the server directly.
+final class S3World {
+    let moto: MotoServer
+    let home = TestSupport.temporaryDirectory("s3-home")
+    let state: String
+
+    init(extra: [String] = []) throws {
+        moto = try MotoServer.shared()
+        state = home + "/state.db"
+        let added = try cli(
+            [
+                "account", "add", "s3", "archive", "--set", "provider=other", "--set", "endpoint=\(moto.endpoint)",
+                "--set", "access_key_id=\(MotoServer.accessKey)", "--stdin",
+            ] + extra.flatMap { ["--set", $0] }, stdin: "secret_access_key=\(MotoServer.secret)\n")
+        #expect(added.status == 0, "\(added.stderr)")
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: home) }
+
+    func cli(_ args: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> TestSupport.Output {
+        try TestSupport.cli(
+            args, home: home, environment: environment.merging(["SYNC_CORE_STATE": state]) { a, _ in a },
+            stdin: stdin)
+    }
+
+    static func session(bucket: String?, _ extra: [String: OptionValue] = [:]) throws -> Session {
+        let moto = try MotoServer.shared()
+        let host = PluginHost(locations: [.init(path: TestSupport.binDirectory, onlyConnectorPrefixed: true)])
+        var config: [String: OptionValue] = [
+            "provider": .string("other"), "endpoint": .string(moto.endpoint),
+            "access_key_id": .string(MotoServer.accessKey), "secret_access_key": .string(MotoServer.secret),
+        ]
+        if let bucket { config["bucket"] = .string(bucket) }
+        config.merge(extra) { $1 }
+        return try Session(plugin: try #require(host.plugin(named: "s3")), config: config)
+    }
+}
+
+/// Writes a local tree of `files` (relative path → bytes) under a new folder and returns it.
+func localTree(_ label: String, _ files: [String: [UInt8]], emptyFolders: [String] = []) throws -> String {
+    let root = TestSupport.temporaryDirectory(label)
+    for (path, bytes) in files {
+        let url = URL(fileURLWithPath: root + "/" + path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url)
+    }
+    for folder in emptyFolders {
+        try FileManager.default.createDirectory(atPath: root + "/" + folder, withIntermediateDirectories: true)
+    }
+    return root
+}
+
+/// Every file under `root`, relative path → bytes, and its folders.
+func readTree(_ root: String) -> (files: [String: [UInt8]], folders: Set<String>) {
+    var files: [String: [UInt8]] = [:]
+    var folders = Set<String>()
+    let enumerator = FileManager.default.enumerator(atPath: root)
+    while let path = enumerator?.nextObject() as? String {
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDirectory)
+        if isDirectory.boolValue {
+            folders.insert(path)
+        } else {
+            files[path] = FileManager.default.contents(atPath: root + "/" + path).map(Array.init)
+        }
+    }
+    return (files, folders)
+}
+
+func patterned(_ count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed &* 6_364_136_223_846_793_005 &+ 1
+    return (0..<count).map { _ in
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return UInt8(truncatingIfNeeded: state >> 33)
+    }
+}
+
+@Suite(.serialized) struct S3Tests {
+    @Test func conformanceSuitePassesAgainstMoto() throws {
+        let moto = try MotoServer.shared()
+        let bucket = MotoServer.uniqueBucket("conformance")
+        try moto.makeBucket(bucket)
+        let session = try S3World.session(bucket: bucket, ["chunk_size": .int(5 << 20)])
+        defer { session.close() }
+        let suite = ConformanceSuite(session: session, scratch: ConformanceSuite.scratchName())
+        let results = suite.run()
+        for r in results { #expect(r.failure == nil, "s3 \(r.name): \(r.failure ?? "")") }
+        #expect(Set(results.filter { $0.skipped != nil }.map(\.name)) == ["hash-on-demand", "about", "resume"])
+        #expect(try moto.keys(in: bucket).isEmpty, "the suite cleans up")
+        #expect(try moto.openUploads(in: bucket).isEmpty, "no multipart upload left behind")
+    }
+
+    @Test func bucketsAreTheFirstPathElementWithoutAFixedBucket() throws {
+        let moto = try MotoServer.shared()
+        let session = try S3World.session(bucket: nil)
+        defer { session.close() }
+        let bucket = MotoServer.uniqueBucket("first-element")
+        try session.mkdir(bucket)
+        try session.mkdir(bucket)  // one's own bucket again: success
+        var roots: [String] = []
+        try session.list("") { roots.append($0.path) }
+        #expect(roots.contains(bucket))
+        #expect(try session.stat(bucket).isDirectory)
+        let writer = try session.openWriter(bucket + "/dir/file.txt", options: .init(size: 5))
+        try Array("hello".utf8).withUnsafeBytes { try writer.write($0) }
+        let entry = try writer.finish()
+        #expect(entry.hashes[.md5] == "5d41402abc4b2a76b9719d911017c592")
+        #expect(try moto.object(bucket, "dir/file.txt").map(\.body) == Array("hello".utf8))
+        #expect(throws: ConnectorError.self) { try session.rmdir(bucket) }
+        try session.remove(bucket + "/dir/file.txt")
+        let missing = MotoServer.uniqueBucket("missing")
+        do {
+            try session.list(missing) { _ in }
+            Issue.record("listing a missing bucket succeeded")
+        } catch let error as ConnectorError {
+            #expect(error.code == .notFound && error.message.contains(missing), "\(error)")
+        }
+    }
+
+    /// local → s3 → local through the CLI: bytes, structure and empty folders; a multipart file of
+    /// three parts; a re-run that sends nothing; `check`; no secret in a verbose log.
+    @Test func migratesLocalToS3AndBackByteForByte() throws {
+        let world = try S3World(extra: ["chunk_size=5242880", "upload_cutoff=5242880"])
+        let bucket = MotoServer.uniqueBucket("roundtrip")
+        var files: [String: [UInt8]] = [
+            "Series/Show/S01/E01.mkv": patterned(12 << 20 + 333, seed: 1),
+            "Series/Show/S01/E01.en.srt": Array("1\n00:00:01,000 --> 00:00:02,000\nHi\n".utf8),
+            "Series/Show/S01/E02.mkv": patterned(5 << 20, seed: 2),
+            "Docs/empty.txt": [],
+            "Docs/sp ace+plus%percent.txt": Array("odd".utf8),
+            "Docs/caf\u{E9} ünïcödé.txt": Array("accents".utf8),
+        ]
+        for i in 0..<30 { files["Many/file-\(i).bin"] = patterned(1000 + i * 37, seed: UInt64(10 + i)) }
+        let source = try localTree("s3-source", files, emptyFolders: ["Empty/Inner"])
+        defer { try? FileManager.default.removeItem(atPath: source) }
+
+        let up = try world.cli(["migrate", source, "s3:archive/\(bucket)", "-v"])
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        #expect(!(up.stdout + up.stderr).contains(MotoServer.secret), "the secret stays out of the logs")
+        let moto = world.moto
+        let keys = Set(try moto.keys(in: bucket))
+        for path in files.keys { #expect(keys.contains(path), "\(path) uploaded") }
+        #expect(keys.contains("Empty/Inner/"), "empty folders survive as markers")
+        let big = try #require(try moto.object(bucket, "Series/Show/S01/E01.mkv"))
+        #expect(big.header("ETag")?.hasSuffix("-3\"") == true, "three parts: \(big.header("ETag") ?? "")")
+        #expect(try moto.openUploads(in: bucket).isEmpty)
+
+        let again = try world.cli(["migrate", source, "s3:archive/\(bucket)"])
+        #expect(again.status == 0)
+        #expect((again.stdout + again.stderr).contains("copied 0 files"), "\(again.stdout)\(again.stderr)")
+
+        let check = try world.cli(["check", source, "s3:archive/\(bucket)"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+
+        let back = TestSupport.temporaryDirectory("s3-back")
+        defer { try? FileManager.default.removeItem(atPath: back) }
+        let down = try world.cli(["migrate", "s3:archive/\(bucket)", back])
+        #expect(down.status == 0, "\(down.stdout)\(down.stderr)")
+        let restored = readTree(back)
+        #expect(restored.files == files, "bytes and names restored")
+        #expect(restored.folders.contains("Empty/Inner"))
+        // mtimes travel in x-amz-meta-mtime and come back.
+        let original =
+            try FileManager.default.attributesOfItem(atPath: source + "/Docs/empty.txt")[.modificationDate] as? Date
+        let copied =
+            try FileManager.default.attributesOfItem(atPath: back + "/Docs/empty.txt")[.modificationDate] as? Date
+        #expect(original != nil && original == copied)
+    }
+
+    /// An upload stopped half-way — by the writer's abort, or by Ctrl-C during a migrate — leaves
+    /// no multipart upload open and nothing at the key; the next run completes the file.
+    @Test func anInterruptedMultipartUploadLeavesNoUploadBehind() throws {
+        let moto = try MotoServer.shared()
+        let bucket = MotoServer.uniqueBucket("interrupted")
+        try moto.makeBucket(bucket)
+        let session = try S3World.session(bucket: bucket, ["chunk_size": .int(5 << 20)])
+        defer { session.close() }
+        let writer = try session.openWriter("half.bin", options: .init(size: 20 << 20))
+        let block = patterned(1 << 20, seed: 5)
+        for _ in 0..<12 { try block.withUnsafeBytes { try writer.write($0) } }
+        #expect(try moto.openUploads(in: bucket) == ["half.bin"], "parts went up while writing")
+        writer.abort()
+        #expect(try moto.openUploads(in: bucket).isEmpty)
+        #expect(try moto.object(bucket, "half.bin") == nil)
+
+        let world = try S3World(extra: ["chunk_size=5242880"])
+        let big = patterned(48 << 20, seed: 6)
+        let source = try localTree("s3-interrupt", ["big.bin": big, "small.txt": Array("small".utf8)])
+        defer { try? FileManager.default.removeItem(atPath: source) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestSupport.cli)
+        process.arguments = ["migrate", source, "s3:archive/\(bucket)/run", "--bwlimit", "4M"]
+        var env = ProcessInfo.processInfo.environment
+        env["SYNC_CORE_PLUGIN_PATH"] = nil
+        env["SYNC_CORE_CONFIG"] = nil
+        env["HOME"] = world.home
+        env["XDG_CONFIG_HOME"] = world.home + "/.config"
+        env["SYNC_CORE_STATE"] = world.state
+        process.environment = env
+        let errPath = world.home + "/interrupt.err"
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: errPath)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var open: [String] = []
+        for _ in 0..<300 where open.isEmpty {
+            Thread.sleep(forTimeInterval: 0.05)
+            open = try moto.openUploads(in: bucket)
+        }
+        #expect(open == ["run/big.bin"], "the big file is going up in parts")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("interrupted"), "\(stderr)")
+        #expect(try moto.openUploads(in: bucket).isEmpty, "the open upload was aborted")
+        #expect(try moto.object(bucket, "run/big.bin") == nil, "nothing half-written at the key")
+
+        let rerun = try world.cli(["migrate", source, "s3:archive/\(bucket)/run"])
+        #expect(rerun.status == 0, "\(rerun.stdout)\(rerun.stderr)")
+        #expect(try moto.object(bucket, "run/big.bin")?.body == big)
+    }
+
+    /// Within one account the store copies (CopyObject): no byte goes through this machine, and
+    /// the copy keeps the mtime.
+    @Test func withinOneAccountTheStoreCopies() throws {
+        let world = try S3World()
+        let from = MotoServer.uniqueBucket("copy-from")
+        let to = MotoServer.uniqueBucket("copy-to")
+        let files = ["a/one.bin": patterned(300_000, seed: 7), "b/two.txt": Array("two".utf8)]
+        let source = try localTree("s3-copy", files)
+        defer { try? FileManager.default.removeItem(atPath: source) }
+        #expect(try world.cli(["copy", source, "s3:archive/\(from)"]).status == 0)
+        let run = try world.cli(["copy", "s3:archive/\(from)", "s3:archive/\(to)", "-v"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let log = run.stderr
+        #expect(log.contains("PUT http://127.0.0.1:\(world.moto.port)/\(to)/a/one.bin"), "\(log)")
+        #expect(!log.contains("GET http://127.0.0.1:\(world.moto.port)/\(from)/a/one.bin"), "no download: \(log)")
+        for (path, bytes) in files { #expect(try world.moto.object(to, path)?.body == bytes, "\(path)") }
+        let original = try world.moto.object(from, "a/one.bin")?.header("x-amz-meta-mtime")
+        let copied = try world.moto.object(to, "a/one.bin")?.header("x-amz-meta-mtime")
+        #expect(original != nil && copied == original)
+        let again = try world.cli(["copy", "s3:archive/\(from)", "s3:archive/\(to)"])
+        #expect((again.stdout + again.stderr).contains("copied 0 files"), "\(again.stderr)")
+    }
+
+    /// The Put.io → archive pipeline: `migrate putio:a s3:archive/bucket` against the Put.io
+    /// emulator and moto together, checked byte for byte, then a re-run that sends nothing.
+    @Test func migratesPutioIntoS3() throws {
+        let putio = try PutioWorld(chunkSize: 1 << 20)
+        putio.emulator.seedDemoLibrary(in: "a", scale: 0.01)
+        putio.emulator.addGeneratedFile("Big/large.mkv", size: 11 << 20, seed: 8, in: "a")
+        let moto = try MotoServer.shared()
+        let added = try putio.cli(
+            [
+                "account", "add", "s3", "archive", "--set", "provider=other", "--set", "endpoint=\(moto.endpoint)",
+                "--set", "access_key_id=\(MotoServer.accessKey)", "--set", "chunk_size=5242880", "--stdin",
+            ], stdin: "secret_access_key=\(MotoServer.secret)\n")
+        #expect(added.status == 0, "\(added.stderr)")
+        let bucket = MotoServer.uniqueBucket("from-putio")
+        let run = try putio.cli(["migrate", "putio:a", "s3:archive/\(bucket)"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let keys = Set(try moto.keys(in: bucket))
+        var files = 0
+        for entry in putio.emulator.tree(of: "a") {
+            if entry.isFolder {
+                #expect(keys.contains(entry.path + "/") || keys.contains { $0.hasPrefix(entry.path + "/") })
+                continue
+            }
+            files += 1
+            let bytes = putio.emulator.contents(of: entry.path, in: "a")
+            let stored = try moto.object(bucket, entry.path)?.body
+            #expect(bytes != nil && stored == bytes, "\(entry.path)")
+        }
+        #expect(files > 10)
+        #expect(try moto.openUploads(in: bucket).isEmpty)
+        putio.emulator.resetRequestStats()
+        let again = try putio.cli(["migrate", "putio:a", "s3:archive/\(bucket)"])
+        #expect(again.status == 0)
+        #expect((again.stdout + again.stderr).contains("copied 0 files"), "\(again.stdout)\(again.stderr)")
+        #expect(putio.emulator.requestStats["download"] == nil, "a re-run reads nothing")
+    }
+}
