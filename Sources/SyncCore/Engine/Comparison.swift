@@ -25,15 +25,12 @@ enum Comparison {
     }
 
     /// Hash kinds to compute while streaming, to check against what the destination reports after
-    /// finish. One kind is enough to catch corruption; the fastest one the destination declares
-    /// (preferring one the source also reports, so its listing hash is checked too).
+    /// finish, for a file whose listing carries no hash the destination reports (FileCopier picks
+    /// that one when it does). One kind is enough to catch corruption: the fastest one the
+    /// destination declares.
     static func verificationKinds(source: Plugin, destination: Plugin) -> [HashKind] {
         let computable = destination.hashKinds.filter(MultiHasher.canCompute)
         let preference: [HashKind] = [.crc32, .sha1, .md5, .sha256]
-        let shared = computable.filter { source.hashKinds.contains($0) }
-        for pool in [shared, computable] {
-            if let kind = preference.first(where: pool.contains) { return [kind] }
-        }
-        return []
+        return preference.first(where: computable.contains).map { [$0] } ?? []
     }
 }

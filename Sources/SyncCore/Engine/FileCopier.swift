@@ -114,6 +114,16 @@ struct FileCopier {
             hashes: [kind: entry.hashes[kind]!], resumedFrom: 0)
     }
 
+    /// The kind this file's copy is verified with: one its source listing carries and the
+    /// destination reports (both ends checked by one hash), else the run's choice. A file without
+    /// a listed hash needs no costlier kind than the destination's fastest.
+    private func verification(for entry: Entry) -> [HashKind] {
+        let reported = destination.plugin.hashKinds.filter(MultiHasher.canCompute)
+        let preference: [HashKind] = [.crc32, .sha1, .md5, .sha256]
+        if let kind = preference.first(where: { entry.hashes[$0] != nil && reported.contains($0) }) { return [kind] }
+        return verifyKinds
+    }
+
     /// Remembers whether a token was stored, so a finished upload's row is removed only if needed,
     /// and the last token this copy was given, so its next attempt in the same run continues the
     /// upload instead of starting over (whether or not a state database keeps tokens).
@@ -130,8 +140,9 @@ struct FileCopier {
             progress(copied.bytes)
             return copied
         }
+        let verify = verification(for: entry)
         let sourceKinds = entry.hashes.keys.filter(MultiHasher.canCompute)
-        let kinds = Array(Set(verifyKinds).union(sourceKinds)).sorted()
+        let kinds = Array(Set(verify).union(sourceKinds)).sorted()
         var token = trace.latest
         if token == nil, let state, let upload = try state.store.upload(job: state.job, path: relative),
             upload.size == entry.size, upload.mtimeNanoseconds == entry.mtimeNanoseconds
@@ -155,14 +166,15 @@ struct FileCopier {
                 destinationPath,
                 options: .init(
                     size: entry.size, mtimeNanoseconds: keepMtime ? entry.mtimeNanoseconds : nil, replace: replace,
-                    wantHashes: verifyKinds, resumeToken: token, onResumeToken: checkpoint))
+                    wantHashes: verify, resumeToken: token, onResumeToken: checkpoint))
         }
         // A token is known good once the writer resumed with it; a stale one started a new upload,
         // whose own token its checkpoints will hand over.
         trace.latest = writer.startOffset > 0 ? token : nil
         do {
             return try pumpAndFinish(
-                entry, sourcePath, destinationPath, relative, writer: writer, kinds: kinds, trace: trace,
+                entry, sourcePath, destinationPath, relative, writer: writer, kinds: kinds, verify: verify,
+                trace: trace,
                 progress: progress)
         } catch {
             // A temporary failure keeps a resumable upload for the next attempt; anything else
@@ -181,7 +193,7 @@ struct FileCopier {
     /// Streams the source into an open writer and finishes it, verified.
     private func pumpAndFinish(
         _ entry: Entry, _ sourcePath: String, _ destinationPath: String, _ relative: String,
-        writer: Session.Writer, kinds: [HashKind], trace: TokenTrace, progress: (Int64) -> Void
+        writer: Session.Writer, kinds: [HashKind], verify: [HashKind], trace: TokenTrace, progress: (Int64) -> Void
     ) throws -> Copied {
         let start = writer.startOffset
         if let size = entry.size, start > size {
@@ -223,7 +235,7 @@ struct FileCopier {
         if let size = landed.size, size != bytes {
             problem = "destination reports \(size) bytes, \(bytes) were sent"
         }
-        for kind in verifyKinds {
+        for kind in verify {
             if let theirs = landed.hashes[kind], let ours = sent.hashes[kind], theirs != ours {
                 problem = "destination reports \(kind) \(theirs), the bytes sent have \(ours)"
             }
