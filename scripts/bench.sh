@@ -263,4 +263,6 @@ one download, one tus creation and one PATCH: the URL is fetched per open becaus
 document how long one lives; ids come from the listings (the path cache), and existence checks are
 skipped in folders the run created itself, so no lookup is spent on them.
 MD
+# --- 5. S3 against moto, side by side with rclone (issue: S3) ------------------------------------
+scripts/bench-s3.sh "$bin" "$work" "$runs"
 cat docs/benchmarks.md
