@@ -1,4 +1,5 @@
 import ConnectorKit
+import EmulatorKit
 import Foundation
 import SyncConformance
 import SyncCore
@@ -286,5 +287,95 @@ func patterned(_ count: Int, seed: UInt64) -> [UInt8] {
         #expect(again.status == 0)
         #expect((again.stdout + again.stderr).contains("copied 0 files"), "\(again.stdout)\(again.stderr)")
         #expect(putio.emulator.requestStats["download"] == nil, "a re-run reads nothing")
+    }
+
+    /// Against a server that answers as S3 does (moto checks no signature and no clock): a wrong
+    /// secret is one AUTH error naming the cause after one request; a skewed clock is corrected
+    /// from the server's Date and the request signed again, once.
+    @Test func wrongCredentialsAndClockSkewAreOneClearAnswer() throws {
+        let routes = S3Answers()
+        let server = EmulatorServer(threads: 1)
+        try server.start(routes: routes)
+        defer { server.stop() }
+        let host = PluginHost(locations: [.init(path: TestSupport.binDirectory, onlyConnectorPrefixed: true)])
+        let session = try Session(
+            plugin: try #require(host.plugin(named: "s3")),
+            config: [
+                "provider": .string("other"), "endpoint": .string("http://127.0.0.1:\(server.port)"),
+                "access_key_id": .string("AKID"), "secret_access_key": .string("wrong-secret"),
+            ])
+        defer { session.close() }
+        routes.mode = .badSecret
+        do {
+            try session.list("bucket") { _ in }
+            Issue.record("a refused signature listed")
+        } catch let error as ConnectorError {
+            #expect(error.code == .auth && error.message.contains("secret access key is wrong"), "\(error)")
+            #expect(!error.message.contains("wrong-secret"))
+        }
+        #expect(routes.requests == 1, "no retry storm: \(routes.requests) requests")
+
+        routes.mode = .skewed(by: 3600)
+        routes.requests = 0
+        var names: [String] = []
+        try session.list("bucket") { names.append($0.path) }
+        #expect(names == ["bucket/a.txt"])
+        #expect(routes.requests == 2, "one refusal, one request signed with the server's time")
+    }
+}
+
+/// Answers like S3's for the error paths moto does not have: every request refused for its
+/// signature, or refused once for a clock an hour off and then answered when signed in time.
+final class S3Answers: EmulatorRoutes, @unchecked Sendable {
+    enum Mode {
+        case badSecret
+        case skewed(by: TimeInterval)
+    }
+    private let lock = NSLock()
+    private var _mode = Mode.badSecret
+    private var _requests = 0
+    var mode: Mode {
+        get { lock.withLock { _mode } }
+        set { lock.withLock { _mode = newValue } }
+    }
+    var requests: Int {
+        get { lock.withLock { _requests } }
+        set { lock.withLock { _requests = newValue } }
+    }
+
+    func bodySink(for request: EmulatorRequest) -> BodySink? { nil }
+
+    func handle(_ request: EmulatorRequest) -> EmulatorResponse {
+        lock.lock()
+        _requests += 1
+        let mode = _mode
+        lock.unlock()
+        func error(_ status: Int, _ code: String, headers: [(String, String)] = []) -> EmulatorResponse {
+            let xml =
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>refused</Message></Error>"
+            return EmulatorResponse(
+                status: status, headers: headers + [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
+        }
+        switch mode {
+        case .badSecret:
+            return error(403, "SignatureDoesNotMatch")
+        case .skewed(let offset):
+            let serverNow = Date().addingTimeInterval(offset)
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+            let signed = request.header("x-amz-date").flatMap { formatter.date(from: $0) }
+            guard let signed, abs(signed.timeIntervalSince(serverNow)) < 900 else {
+                formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+                return error(403, "RequestTimeTooSkewed", headers: [("Date", formatter.string(from: serverNow))])
+            }
+            let xml = """
+                <?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>bucket</Name><KeyCount>1</KeyCount>\
+                <IsTruncated>false</IsTruncated><Contents><Key>a.txt</Key><Size>1</Size><ETag>"0cc175b9c0f1b6a831c399e269772661"</ETag>\
+                </Contents></ListBucketResult>
+                """
+            return EmulatorResponse(status: 200, body: .bytes(Array(xml.utf8)))
+        }
     }
 }
