@@ -64,6 +64,17 @@ public protocol ReadByID: Connector {
     func openReader(id: String, offset: Int64, length: Int64?) throws -> any ConnectorReader
 }
 
+/// Optional (ABI 1.2 `reader_entry`): this connector's readers learn, when they open, what its
+/// listings lack (S3: the mtime, from a GET's headers). Readers that know adopt `DescribingReader`;
+/// the host then asks them instead of paying a stat per file.
+public protocol ReadersDescribeFiles: Connector {}
+
+/// A reader that can say what it learned of its file when it opened.
+public protocol DescribingReader: ConnectorReader {
+    /// The file as the open response described it (path, size, mtime, hashes), or nil.
+    var describedEntry: ConnectorEntry? { get }
+}
+
 /// Optional: quota figures.
 public protocol QuotaReporting: Connector {
     func about() throws -> Quota

@@ -238,6 +238,16 @@ private func makeDescriptor<C: Connector>(for type: C.Type) -> UnsafeMutablePoin
             }
         }
     }
+    if C.self is any ReadersDescribeFiles.Type {
+        ops.pointee.reader_entry = { reader, fn, ctx, err in
+            guarded(err) {
+                guard let describing = borrow(reader, as: ReaderBox.self).reader as? any DescribingReader,
+                    let entry = describing.describedEntry
+                else { throw ConnectorFailure(.unsupported, "this reader knows nothing beyond the listing") }
+                _ = entry.withCEntry { fn?(ctx, $0) }
+            }
+        }
+    }
     if let setup = C.self as? any InteractiveSetup.Type {
         exportedSetup = setup
         ops.pointee.authorize = { host, config, err in

@@ -25,6 +25,7 @@ extension ConformanceSuite {
         Check(name: "hash-on-demand", body: hashOnDemand),
         Check(name: "about", body: aboutCheck),
         Check(name: "resume", body: resume),
+        Check(name: "reader-entry", body: readerEntry),
         Check(name: "large-file-bounded-memory", body: largeFile),
         Check(name: "concurrent-calls", body: concurrent),
     ]
@@ -369,6 +370,31 @@ extension ConformanceSuite {
         let entry = try second.finish()
         try c.checkHashes(entry, data, "finish of a resumed upload")
         try c.expect(try c.readAll(p, bufferSize: 1 << 20) == data, "resumed upload has different content")
+    }
+
+    /// ABI 1.2 `reader_entry`: what a reader says of its file agrees with stat.
+    static func readerEntry(_ c: Context) throws {
+        guard c.session.readersDescribeFiles else { throw Skip(reason: "readers do not describe their file") }
+        let data = pattern(5000, seed: 23)
+        let p = c.path("described")
+        let mtime: Int64? = c.plugin.capabilities.contains(.setMtime) ? 1_600_000_000_123_456_789 : nil
+        try c.write(p, data, mtime: mtime)
+        let stat = try c.session.stat(p)
+        for offset: Int64 in [0, 1000] {
+            let reader = try c.session.openReader(p, offset: offset, length: nil)
+            defer { reader.close() }
+            guard let described = reader.describedEntry() else {
+                throw CheckFailure(description: "reader_entry is offered but said nothing (offset \(offset))")
+            }
+            try c.expect(
+                described.size == Int64(data.count),
+                "reader_entry at offset \(offset) reports size \(described.size ?? -1), expected \(data.count)")
+            try c.expect(
+                described.mtimeNanoseconds == stat.mtimeNanoseconds,
+                "reader_entry reports mtime \(described.mtimeNanoseconds ?? -1), stat \(stat.mtimeNanoseconds ?? -1)")
+            try c.expect(
+                try c.readAll(p) == data, "reading after reader_entry returned different bytes")
+        }
     }
 
     static func largeFile(_ c: Context) throws {

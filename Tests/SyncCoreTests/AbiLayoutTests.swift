@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func scOps() {
-        #expect(MemoryLayout<sc_ops>.size == 216)
+        #expect(MemoryLayout<sc_ops>.size == 224)
         #expect(MemoryLayout<sc_ops>.alignment == 8)
         #expect(MemoryLayout<sc_ops>.offset(of: \.struct_size) == 0)
         #expect(MemoryLayout.size(ofValue: sc_ops().struct_size) == 4)
@@ -201,6 +201,9 @@ import Testing
         #expect(MemoryLayout.size(ofValue: sc_ops().authorize) == 8)
         #expect(MemoryLayout<sc_ops>.offset(of: \.open_reader_id) == 208)
         #expect(MemoryLayout.size(ofValue: sc_ops().open_reader_id) == 8)
+        // 1.2
+        #expect(MemoryLayout<sc_ops>.offset(of: \.reader_entry) == 216)
+        #expect(MemoryLayout.size(ofValue: sc_ops().reader_entry) == 8)
     }
 
     @Test func scDescriptor() {
@@ -246,7 +249,7 @@ import Testing
 
     @Test func constants() {
         #expect(SC_ABI_MAJOR == 1)
-        #expect(SC_ABI_MINOR == 1)
+        #expect(SC_ABI_MINOR == 2)
         #expect(SC_MAGIC == 0x4E4F_4353)
         #expect(SC_ERROR_MESSAGE_SIZE == 512)
         #expect(SC_HASH_VALUE_MAX == 129)

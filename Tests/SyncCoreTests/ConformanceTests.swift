@@ -12,7 +12,7 @@ import Testing
         return try Session(plugin: plugin, config: ["root": .string(root)])
     }
 
-    @Test(arguments: [("local", Set<String>()), ("cdir", Set(["copy", "resume"]))])
+    @Test(arguments: [("local", Set(["reader-entry"])), ("cdir", Set(["copy", "resume", "reader-entry"]))])
     func suitePasses(connector: String, expectedSkips: Set<String>) throws {
         let root = TestSupport.temporaryDirectory("conf-\(connector)")
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -63,11 +63,12 @@ extern "C" {
  *   1.0  the first version.
  *   1.1  sc_host.tell_user and sc_host.ask_user; sc_ops.authorize (interactive account setup);
  *        sc_ops.open_reader_id (reading a file by its id where names repeat).
+ *   1.2  sc_ops.reader_entry (what an open reader learned of its file: the mtime a listing lacks).
  * A field added in 1.N exists only when the struct's struct_size covers it: read sc_host and sc_ops
  * fields beyond the 1.0 ones only after checking struct_size (hosts copy a smaller sc_ops into a
  * zeroed one of their own, so a missing slot reads as NULL).
  */
-#define SC_ABI_MINOR 1
+#define SC_ABI_MINOR 2
 /** First field of every descriptor: the bytes "SCON" read as a little-endian 32-bit integer. */
 #define SC_MAGIC 0x4E4F4353u
 /** Name of the one symbol every connector exports. */
@@ -497,6 +498,19 @@ typedef struct sc_ops {
      */
     sc_code (*open_reader_id)(sc_session *session, const char *id, int64_t offset, int64_t length,
                               sc_reader **out, sc_error *err);
+
+    /* ---- since ABI 1.2 (present when struct_size covers it) ---- */
+
+    /**
+     * Optional. What an open reader learned of its file when it opened it (a GET's response
+     * headers, say), passed to fn once before the call returns: size, mtime, hashes, as stat would
+     * report them. For stores whose listings lack something stat has (S3 keeps the mtime in
+     * metadata no listing returns): the host asks the reader instead of paying a stat per file.
+     * The entry's path is the one the reader was opened with (for a reader opened by id, any).
+     * SC_ERR_UNSUPPORTED when this reader knows nothing beyond the listing. The reader stays open
+     * and its position is unchanged.
+     */
+    sc_code (*reader_entry)(sc_reader *reader, sc_entry_fn fn, void *ctx, sc_error *err);
 } sc_ops;
 
 /* ---------------------------------------------------------------------------------------------- */

@@ -396,7 +396,17 @@ public final class Session: @unchecked Sendable {
             session.ops.close_reader(h)
             owner.release()
         }
+
+        /// What the reader learned of its file when it opened (ABI 1.2 `reader_entry`): nil when
+        /// the connector has no such call or this reader knows nothing beyond the listing.
+        public func describedEntry() -> Entry? {
+            guard let h = handle, let describe = session.ops.reader_entry else { return nil }
+            return try? singleEntry { fn, ctx, err in describe(h, fn, ctx, err) }
+        }
     }
+
+    /// Whether readers can describe their file (ABI 1.2 `reader_entry`).
+    public var readersDescribeFiles: Bool { ops.reader_entry != nil }
 
     /// One upload. Use from one thread at a time; end it with finish() or abort().
     public final class Writer {

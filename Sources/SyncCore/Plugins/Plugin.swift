@@ -57,6 +57,7 @@ public final class Plugin: @unchecked Sendable {
         if o.job_add != nil { names.append("jobs") }
         if o.authorize != nil { names.append("authorize") }
         if o.open_reader_id != nil { names.append("read-by-id") }
+        if o.reader_entry != nil { names.append("reader-entry") }
         return names
     }
 
