@@ -1,9 +1,11 @@
 import ConnectorKit
 
 /// A ranged GET of one object. The body streams through the HTTP client's bounded pipe.
-final class S3Reader: ConnectorReader {
+final class S3Reader: DescribingReader {
     /// Nil for an empty range: nothing to fetch.
     private let download: HTTPDownload?
+    /// The object as the GET's headers describe it: its mtime, which no listing carries, above all.
+    private(set) var describedEntry: ConnectorEntry?
     private let path: String
     private var expected: Int64?
     private var received: Int64 = 0
@@ -41,6 +43,11 @@ final class S3Reader: ConnectorReader {
         }
         self.download = download
         expected = response.header("Content-Length").flatMap { Int64($0) }
+        var described = connector.objectEntry(path, response)
+        if let total = response.header("Content-Range")?.split(separator: "/").last.flatMap({ Int64($0) }) {
+            described.size = total
+        }
+        describedEntry = described
         if response.status == 200 && offset > 0 {
             download.close()
             throw ConnectorFailure(.transient, "read '\(path)': the server ignored the Range header")

@@ -133,13 +133,23 @@ struct FileCopier {
     }
 
     private func copyOnce(
-        _ entry: Entry, _ sourcePath: String, _ destinationPath: String, _ relative: String, replace: Bool,
+        _ listed: Entry, _ sourcePath: String, _ destinationPath: String, _ relative: String, replace: Bool,
         trace: TokenTrace, progress: (Int64) -> Void
     ) throws -> Copied {
-        if let copied = try copyOnServer(entry, sourcePath, destinationPath, replace: replace) {
+        if let copied = try copyOnServer(listed, sourcePath, destinationPath, replace: replace) {
             progress(copied.bytes)
             return copied
         }
+        // A source whose listing lacks the mtime its store keeps (S3): its reader, opened first,
+        // tells it (ABI 1.2), so the writer gets it without a stat per file.
+        var entry = listed
+        var early: Session.Reader?
+        if entry.mtimeNanoseconds == nil && keepMtime && source.readersDescribeFiles && !entry.isDirectory {
+            let reader = try SidedError.on(.source) { try openSource(entry, sourcePath, offset: 0, length: nil) }
+            entry.mtimeNanoseconds = reader.describedEntry()?.mtimeNanoseconds
+            early = reader
+        }
+        defer { early?.close() }
         let verify = verification(for: entry)
         let sourceKinds = entry.hashes.keys.filter(MultiHasher.canCompute)
         let kinds = Array(Set(verify).union(sourceKinds)).sorted()
@@ -174,8 +184,7 @@ struct FileCopier {
         do {
             return try pumpAndFinish(
                 entry, sourcePath, destinationPath, relative, writer: writer, kinds: kinds, verify: verify,
-                trace: trace,
-                progress: progress)
+                trace: trace, opened: early, progress: progress)
         } catch {
             // A temporary failure keeps a resumable upload for the next attempt; anything else
             // (a copy that failed verification above all) discards it.
@@ -193,7 +202,8 @@ struct FileCopier {
     /// Streams the source into an open writer and finishes it, verified.
     private func pumpAndFinish(
         _ entry: Entry, _ sourcePath: String, _ destinationPath: String, _ relative: String,
-        writer: Session.Writer, kinds: [HashKind], verify: [HashKind], trace: TokenTrace, progress: (Int64) -> Void
+        writer: Session.Writer, kinds: [HashKind], verify: [HashKind], trace: TokenTrace, opened: Session.Reader?,
+        progress: (Int64) -> Void
     ) throws -> Copied {
         let start = writer.startOffset
         if let size = entry.size, start > size {
@@ -202,7 +212,12 @@ struct FileCopier {
         let prefix =
             start > 0 && !kinds.isEmpty
             ? try SidedError.on(.source) { try hashPrefix(entry, sourcePath, upTo: start, kinds) } : nil
-        let reader = try SidedError.on(.source) { try openSource(entry, sourcePath, offset: start, length: nil) }
+        // A reader opened at 0 before the writer serves unless the writer resumed further on.
+        let reader =
+            try start == 0
+            ? opened
+                ?? SidedError.on(.source) { try openSource(entry, sourcePath, offset: 0, length: nil) }
+            : SidedError.on(.source) { try openSource(entry, sourcePath, offset: start, length: nil) }
         defer { reader.close() }
         var last: Int64 = 0
         let sent: StreamPump.Outcome

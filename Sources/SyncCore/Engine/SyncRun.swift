@@ -281,7 +281,8 @@ public final class SyncRun: @unchecked Sendable {
     /// A source entry with the mtime its store keeps but did not list (a stat asks), so the copy
     /// gets it. The state keeps the listed entry: that is what the next run's listing shows.
     private func withListedMtime(_ entry: Entry) -> Entry {
-        guard entry.mtimeNanoseconds == nil, entry.readID == nil, !entry.isDirectory,
+        // A source whose readers describe their file tells the copier when it opens (no stat).
+        guard entry.mtimeNanoseconds == nil, entry.readID == nil, !entry.isDirectory, !source.readersDescribeFiles,
             source.plugin.capabilities.contains(.setMtime), destination.plugin.capabilities.contains(.setMtime),
             let fresh = try? source.stat(entry.path)
         else { return entry }
