@@ -6,7 +6,8 @@ import Foundation
 /// path element or one bucket fixed in the account, folders as key prefixes (with optional
 /// zero-byte `dir/` markers), MD5 from single-part ETags, multipart uploads with several parts in
 /// flight, server-side copy, mtime in `x-amz-meta-mtime`. Requests are signed with SigV4.
-final class S3Connector: Connector, ServerCopy, ServerMove, RecursiveListing, @unchecked Sendable {
+final class S3Connector: Connector, ServerCopy, ServerMove, RecursiveListing, ReadersDescribeFiles, @unchecked Sendable
+{
     static let info = ConnectorInfo(
         name: "s3",
         version: "1.0.0",
@@ -220,7 +221,9 @@ final class S3Connector: Connector, ServerCopy, ServerMove, RecursiveListing, @u
             S3Hashes.parseMtime(response.header("x-amz-meta-mtime"))
             ?? S3Hashes.parseTime(response.header("Last-Modified"))
         var hashes: [HashKind: String] = [:]
-        if let md5 = S3Hashes.md5(fromETag: response.header("ETag"), encrypted: isEncrypted(response)) {
+        if let md5 = S3Hashes.md5(fromETag: response.header("ETag"), encrypted: isEncrypted(response))
+            ?? S3Hashes.md5(fromBase64: response.header("x-amz-meta-md5chksum"))
+        {
             hashes[.md5] = md5
         }
         return ConnectorEntry(
@@ -293,11 +296,16 @@ final class S3Connector: Connector, ServerCopy, ServerMove, RecursiveListing, @u
         // its parent vanish.
         try ensureParent(of: path)
         if markers {
-            try expect(
-                Call(
-                    method: "PUT", bucket: bucket, key: location.folderPrefix,
-                    headers: [("Content-Type", "application/x-directory")] + objectHeaders, body: .bytes([])),
-                "mkdir '\(path)'")
+            let marker = Call(
+                method: "PUT", bucket: bucket, key: location.folderPrefix,
+                headers: [("Content-Type", "application/x-directory")] + objectHeaders, body: .bytes([]))
+            var response = try perform(marker)
+            if response.status == 404 && S3Errors.code(of: response) == "NoSuchBucket" {
+                // Like `mkdir -p`, the bucket too.
+                try createBucket(bucket)
+                response = try perform(marker)
+            }
+            guard response.isSuccess else { throw S3Errors.failure("mkdir '\(path)'", response, bucket: bucket) }
         }
         known.note(path, .folder)
         // A folder that was known absent and is new holds nothing yet.

@@ -13,6 +13,23 @@ enum S3Hashes {
         return bare
     }
 
+    /// rclone's `md5chksum` metadata (base64 of the raw digest), kept where the ETag is no MD5.
+    static func md5(fromBase64 value: String?) -> String? {
+        guard let value, let raw = Data(base64Encoded: value), raw.count == 16 else { return nil }
+        return SigV4Signer.hex(raw)
+    }
+
+    static func base64(fromHex hex: String) -> String? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var raw: [UInt8] = []
+        for i in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[i..<(i + 2)], as: UTF8.self), radix: 16) else { return nil }
+            raw.append(byte)
+        }
+        return Data(raw).base64EncodedString()
+    }
+
     static func unquoted(_ etag: String) -> String {
         var s = Substring(etag)
         if s.hasPrefix("W/") { s = s.dropFirst(2) }

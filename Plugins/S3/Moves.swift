@@ -99,6 +99,14 @@ extension S3Connector {
         for (name, value) in head.headers where name.lowercased().hasPrefix("x-amz-meta-") {
             headers.append((name.lowercased(), value))
         }
+        // The copy's ETag will be a multipart one: its MD5 (the source's, the server copies the
+        // bytes) travels as rclone's md5chksum, where stat finds it.
+        if head.header("x-amz-meta-md5chksum") == nil,
+            let md5 = S3Hashes.md5(fromETag: head.header("ETag"), encrypted: isEncrypted(head)),
+            let encoded = S3Hashes.base64(fromHex: md5)
+        {
+            headers.append(("x-amz-meta-md5chksum", encoded))
+        }
         let upload = try S3MultipartUpload(connector: self, location: target, path: to, headers: headers)
         do {
             let partSize = S3Writer.partSize(for: size, chunk: max(chunkSize, 512 << 20))

@@ -289,6 +289,72 @@ func patterned(_ count: Int, seed: UInt64) -> [UInt8] {
         #expect(putio.emulator.requestStats["download"] == nil, "a re-run reads nothing")
     }
 
+    /// Virtual-hosted addressing (bucket.host: curl resolves *.localhost to loopback), listing
+    /// page by page with continuation tokens, and a copy part by part (UploadPartCopy) whose MD5
+    /// survives as md5chksum.
+    @Test func virtualHostsPagesAndCopiesInParts() throws {
+        let moto = try MotoServer.shared()
+        let bucket = MotoServer.uniqueBucket("vhost")
+        try moto.makeBucket(bucket)
+        let session = try S3World.session(
+            bucket: bucket,
+            [
+                "endpoint": .string("http://localhost:\(moto.port)"), "path_style": .bool(false),
+                "list_page_size": .int(2), "copy_cutoff": .int(5 << 20),
+            ])
+        defer { session.close() }
+        for i in 0..<7 {
+            let w = try session.openWriter("page/f\(i)", options: .init(size: 1))
+            try [UInt8(i)].withUnsafeBytes { try w.write($0) }
+            _ = try w.finish()
+        }
+        var listed: [String] = []
+        try session.list("page") { listed.append($0.path) }
+        #expect(listed.sorted() == (0..<7).map { "page/f\($0)" }, "seven entries over four pages")
+        #expect(try moto.object(bucket, "page/f3")?.body == [3])
+
+        let data = patterned(6 << 20, seed: 9)
+        let w = try session.openWriter("big.bin", options: .init(size: Int64(data.count), wantHashes: [.md5]))
+        try data.withUnsafeBytes { try w.write($0) }
+        let written = try w.finish()
+        try session.copy("big.bin", to: "copied/big.bin")
+        let copied = try #require(try moto.object(bucket, "copied/big.bin"))
+        #expect(copied.body == data)
+        #expect(copied.header("ETag")?.hasSuffix("-1\"") == true, "copied in parts: \(copied.header("ETag") ?? "")")
+        #expect(try session.stat("copied/big.bin").hashes[.md5] == written.hashes[.md5], "MD5 kept as md5chksum")
+    }
+
+    /// Settings that cannot work are refused when the account is opened, each with its reason.
+    @Test func badSettingsAreRefusedWithTheirReason() throws {
+        let host = PluginHost(locations: [.init(path: TestSupport.binDirectory, onlyConnectorPrefixed: true)])
+        let plugin = try #require(host.plugin(named: "s3"))
+        let keys: [String: OptionValue] = ["access_key_id": .string("k"), "secret_access_key": .string("s")]
+        let cases: [([String: OptionValue], String)] = [
+            (["provider": .string("b2")], "needs its region"),
+            (["provider": .string("r2")], "needs endpoint="),
+            (["provider": .string("nimbus")], "unknown provider 'nimbus'"),
+            (["provider": .string("other"), "endpoint": .string("ftp://x")], "is not an http(s) URL"),
+            (["provider": .string("aws"), "server_side_encryption": .string("rot13")], "expected AES256 or aws:kms"),
+        ]
+        for (config, reason) in cases {
+            do {
+                _ = try Session(plugin: plugin, config: keys.merging(config) { $1 })
+                Issue.record("accepted \(config)")
+            } catch let error as ConnectorError {
+                #expect(error.message.contains(reason), "\(error)")
+            }
+        }
+        if ProcessInfo.processInfo.environment["AWS_ACCESS_KEY_ID"] == nil {
+            do {
+                _ = try Session(
+                    plugin: plugin, config: ["provider": .string("other"), "endpoint": .string("http://127.0.0.1:9")])
+                Issue.record("opened without credentials")
+            } catch let error as ConnectorError {
+                #expect(error.code == .auth && error.message.contains("no credentials"), "\(error)")
+            }
+        }
+    }
+
     /// Against a server that answers as S3 does (moto checks no signature and no clock): a wrong
     /// secret is one AUTH error naming the cause after one request; a skewed clock is corrected
     /// from the server's Date and the request signed again, once.
