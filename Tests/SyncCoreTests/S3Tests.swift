@@ -355,6 +355,39 @@ func patterned(_ count: Int, seed: UInt64) -> [UInt8] {
         }
     }
 
+    /// Credentials from the standard AWS variables when the account has none; storage class and
+    /// server-side encryption options reach the objects (multipart ones too).
+    @Test func environmentCredentialsStorageClassAndEncryption() throws {
+        let moto = try MotoServer.shared()
+        let home = TestSupport.temporaryDirectory("s3-env")
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let env = ["AWS_ACCESS_KEY_ID": MotoServer.accessKey, "AWS_SECRET_ACCESS_KEY": MotoServer.secret]
+        func cli(_ args: [String], _ environment: [String: String] = [:]) throws -> TestSupport.Output {
+            try TestSupport.cli(
+                args, home: home, environment: environment.merging(["SYNC_CORE_STATE": home + "/s.db"]) { a, _ in a })
+        }
+        let added = try cli(
+            [
+                "account", "add", "s3", "envkeys", "--set", "provider=other", "--set", "endpoint=\(moto.endpoint)",
+                "--set", "storage_class=STANDARD_IA", "--set", "server_side_encryption=AES256", "--set",
+                "chunk_size=5242880", "--set", "upload_cutoff=5242880",
+            ], env)
+        #expect(added.status == 0, "\(added.stderr)")
+        let bucket = MotoServer.uniqueBucket("envkeys")
+        let source = try localTree(
+            "s3-env-src", ["small.txt": Array("small".utf8), "large.bin": patterned(6 << 20, seed: 12)])
+        defer { try? FileManager.default.removeItem(atPath: source) }
+        let run = try cli(["copy", source, "s3:envkeys/\(bucket)"], env)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        for key in ["small.txt", "large.bin"] {
+            let object = try #require(try moto.object(bucket, key))
+            #expect(object.header("x-amz-storage-class") == "STANDARD_IA", "\(key): \(object.headers)")
+            #expect(object.header("x-amz-server-side-encryption") == "AES256", "\(key)")
+        }
+        let without = try cli(["ls", "s3:envkeys/\(bucket)"], ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""])
+        #expect(without.status != 0 && without.stderr.contains("no credentials"), "\(without.stderr)")
+    }
+
     /// Against a server that answers as S3 does (moto checks no signature and no clock): a wrong
     /// secret is one AUTH error naming the cause after one request; a skewed clock is corrected
     /// from the server's Date and the request signed again, once.
