@@ -420,6 +420,15 @@ func patterned(_ count: Int, seed: UInt64) -> [UInt8] {
         try session.list("bucket") { names.append($0.path) }
         #expect(names == ["bucket/a.txt"])
         #expect(routes.requests == 2, "one refusal, one request signed with the server's time")
+
+        // SlowDown: RATE_LIMITED with a real pause for the engine's pacer, not an instant retry.
+        routes.mode = .slowDown
+        do {
+            try session.list("bucket") { _ in }
+            Issue.record("a SlowDown listed")
+        } catch let error as ConnectorError {
+            #expect(error.code == .rateLimited && error.retryAfterMilliseconds >= 1000, "\(error)")
+        }
     }
 }
 
@@ -429,6 +438,7 @@ final class S3Answers: EmulatorRoutes, @unchecked Sendable {
     enum Mode {
         case badSecret
         case skewed(by: TimeInterval)
+        case slowDown
     }
     private let lock = NSLock()
     private var _mode = Mode.badSecret
@@ -458,6 +468,8 @@ final class S3Answers: EmulatorRoutes, @unchecked Sendable {
         switch mode {
         case .badSecret:
             return error(403, "SignatureDoesNotMatch")
+        case .slowDown:
+            return error(503, "SlowDown")
         case .skewed(let offset):
             let serverNow = Date().addingTimeInterval(offset)
             let formatter = DateFormatter()
