@@ -4,20 +4,12 @@ import ConnectorKit
 /// then a plain GET of it with `Range`, without the token (the URL authorises itself).
 final class PutioReader: ConnectorReader {
     /// Nil for an empty range: nothing to fetch.
-    private let download: HTTPDownload?
-    private let path: String
-    private var expected: Int64?
-    private var received: Int64 = 0
+    private var body: AnnouncedLengthBody?
     private var skip: Int64 = 0
 
     init(connector: PutioConnector, path: String, known: PutioCacheEntry, offset: Int64, length: Int64?) throws {
-        self.path = path
-        if let length, length <= 0 {
-            // An empty range (a Range of zero bytes is not expressible): no request at all.
-            download = nil
-            expected = 0
-            return
-        }
+        // An empty range (a Range of zero bytes is not expressible): no request at all.
+        if let length, length <= 0 { return }
         var headers: [(String, String)] = []
         let url: String
         if known.rendition {
@@ -37,7 +29,6 @@ final class PutioReader: ConnectorReader {
             headers.append(("Range", "bytes=\(offset)-\(end)"))
         }
         let download = try connector.http.openDownload(HTTPRequest("GET", url, headers: headers))
-        self.download = download
         let response = download.response
         switch response.status {
         case 206: break
@@ -46,40 +37,29 @@ final class PutioReader: ConnectorReader {
             skip = offset
         case 416:
             // Past the end (or an empty file): no bytes.
-            expected = 0
             download.close()
             return
         default:
             download.close()
             throw PutioErrors.failure("read '\(path)'", response)
         }
-        if let contentLength = response.header("Content-Length").flatMap({ Int64($0) }) {
-            expected = contentLength - skip
-            if let length, response.status == 200 { expected = min(expected!, length) }
-        }
+        var expected = response.header("Content-Length").flatMap { Int64($0) }.map { $0 - skip }
+        if let length, response.status == 200, let whole = expected { expected = min(whole, length) }
+        body = AnnouncedLengthBody(download, expected: expected, what: "read '\(path)'")
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if let expected, received >= expected { return 0 }
-        guard let download else { return 0 }
+        guard let body else { return 0 }
         while skip > 0 {
-            let n = try download.read(
+            let n = try body.download.read(
                 into: UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(Int(min(skip, Int64(buffer.count))))))
             if n == 0 { break }
             skip -= Int64(n)
         }
-        var room = buffer.count
-        if let expected { room = Int(min(Int64(room), expected - received)) }
-        let n = try download.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(room)))
-        received += Int64(n)
-        if n == 0, let expected, received < expected {
-            throw ConnectorFailure(
-                .transient, "read '\(path)': the download ended after \(received) of \(expected) bytes")
-        }
-        return n
+        return try body.read(into: buffer)
     }
 
-    func close() { download?.close() }
+    func close() { body?.download.close() }
 }
 
 /// Reading by id: how the host reads each of several files that share a name in one folder.

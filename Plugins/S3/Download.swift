@@ -3,20 +3,12 @@ import ConnectorKit
 /// A ranged GET of one object. The body streams through the HTTP client's bounded pipe.
 final class S3Reader: DescribingReader {
     /// Nil for an empty range: nothing to fetch.
-    private let download: HTTPDownload?
+    private var body: AnnouncedLengthBody?
     /// The object as the GET's headers describe it: its mtime, which no listing carries, above all.
     private(set) var describedEntry: ConnectorEntry?
-    private let path: String
-    private var expected: Int64?
-    private var received: Int64 = 0
 
     init(connector: S3Connector, location: S3Location, path: String, offset: Int64, length: Int64?) throws {
-        self.path = path
-        if let length, length <= 0 {
-            download = nil
-            expected = 0
-            return
-        }
+        if let length, length <= 0 { return }
         var headers: [(String, String)] = []
         if offset > 0 || length != nil {
             headers.append(("Range", "bytes=\(offset)-" + (length.map { String(offset + $0 - 1) } ?? "")))
@@ -33,16 +25,14 @@ final class S3Reader: DescribingReader {
         case 200, 206: break
         case 416:
             // Past the end (or an empty object): no bytes.
-            expected = 0
             download.close()
-            self.download = nil
             return
         default:
             download.close()
             throw S3Errors.failure("read '\(path)'", response, bucket: location.bucket)
         }
-        self.download = download
-        expected = response.header("Content-Length").flatMap { Int64($0) }
+        body = AnnouncedLengthBody(
+            download, expected: response.header("Content-Length").flatMap { Int64($0) }, what: "read '\(path)'")
         var described = connector.objectEntry(path, response)
         if let total = response.header("Content-Range")?.split(separator: "/").last.flatMap({ Int64($0) }) {
             described.size = total
@@ -55,18 +45,8 @@ final class S3Reader: DescribingReader {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard let download else { return 0 }
-        if let expected, received >= expected { return 0 }
-        var room = buffer.count
-        if let expected { room = Int(min(Int64(room), expected - received)) }
-        let n = try download.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(room)))
-        received += Int64(n)
-        if n == 0, let expected, received < expected {
-            throw ConnectorFailure(
-                .transient, "read '\(path)': the download ended after \(received) of \(expected) bytes")
-        }
-        return n
+        try body?.read(into: buffer) ?? 0
     }
 
-    func close() { download?.close() }
+    func close() { body?.download.close() }
 }

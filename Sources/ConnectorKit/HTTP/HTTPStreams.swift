@@ -125,3 +125,32 @@ public final class HTTPUpload: @unchecked Sendable {
 final class OutcomeBox: @unchecked Sendable {
     var value: Result<HTTPResponse, Error>?
 }
+
+/// A download read up to the length its response announced: a body that ends early is TRANSIENT
+/// (a dropped connection must not pass for a short file). Readers of HTTP stores wrap one.
+public final class AnnouncedLengthBody {
+    public let download: HTTPDownload
+    /// Bytes the response announced, nil when it did not say.
+    public let expected: Int64?
+    public private(set) var received: Int64 = 0
+    private let what: String
+
+    public init(_ download: HTTPDownload, expected: Int64?, what: String) {
+        self.download = download
+        self.expected = expected
+        self.what = what
+    }
+
+    /// Fills up to `buffer.count` bytes, never past the announced length; 0 at its end.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let expected, received >= expected { return 0 }
+        var room = buffer.count
+        if let expected { room = Int(min(Int64(room), expected - received)) }
+        let n = try download.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(room)))
+        received += Int64(n)
+        if n == 0, let expected, received < expected {
+            throw ConnectorFailure(.transient, "\(what): the download ended after \(received) of \(expected) bytes")
+        }
+        return n
+    }
+}

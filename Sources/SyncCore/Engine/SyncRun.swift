@@ -304,15 +304,7 @@ public final class SyncRun: @unchecked Sendable {
             record(.skipped(path: path)) { $0.skipped += 1 }
             return
         }
-        if options.dryRun {
-            record(.wouldCopy(path: path, bytes: s.size)) {
-                $0.copied += 1
-                $0.copiedBytes += s.size ?? 0
-            }
-            return
-        }
-        progress?.queued(bytes: s.size)
-        performTransfer(s, path, to: d.path, replace: true, copier: copier)
+        transfer(s, path, to: d.path, replace: true, copier: copier, pool: nil)
     }
 
     private func createFolder(_ path: String, at destinationPath: String) {
@@ -328,8 +320,9 @@ public final class SyncRun: @unchecked Sendable {
         }
     }
 
+    /// Queues one copy on the pool, or runs it here when called on a worker (`pool` nil).
     private func transfer(
-        _ entry: Entry, _ path: String, to destinationPath: String, replace: Bool, copier: FileCopier, pool: WorkerPool
+        _ entry: Entry, _ path: String, to destinationPath: String, replace: Bool, copier: FileCopier, pool: WorkerPool?
     ) {
         if options.dryRun {
             record(.wouldCopy(path: path, bytes: entry.size)) {
@@ -339,6 +332,9 @@ public final class SyncRun: @unchecked Sendable {
             return
         }
         progress?.queued(bytes: entry.size)
+        guard let pool else {
+            return performTransfer(entry, path, to: destinationPath, replace: replace, copier: copier)
+        }
         pool.submit { self.performTransfer(entry, path, to: destinationPath, replace: replace, copier: copier) }
     }
 
