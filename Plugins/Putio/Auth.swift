@@ -36,10 +36,6 @@ extension PutioConnector: InteractiveSetup {
     }
 
     static func httpSettings(_ config: ConnectorConfig) -> HTTPSettings {
-        var settings = HTTPSettings()
-        settings.userAgent = "sync-core-putio/1.0"
-        settings.caFile = config.string("ca_file")
-        settings.verifyTLS = !(config.bool("insecure_skip_tls_verify") ?? false)
-        return settings
+        HTTPSettings(config: config, userAgent: "sync-core-putio/1.0")
     }
 }

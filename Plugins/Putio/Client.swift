@@ -39,11 +39,7 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
                 help:
                     "original: videos as uploaded; mp4: Put.io's MP4 conversion instead, where one exists (named .mp4)"),
             .init("per_page", .int, default: 1000, help: "Listing page size"),
-            .init("ca_file", .path, help: "PEM bundle to trust instead of the system's"),
-            .init(
-                "insecure_skip_tls_verify", .bool, default: false,
-                help: "Turn TLS verification off (never in production)"),
-        ])
+        ] + HTTPSettings.tlsOptions)
 
     let host: ConnectorHost
     let http: HTTPClient

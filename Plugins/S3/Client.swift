@@ -47,11 +47,7 @@ final class S3Connector: Connector, ServerCopy, ServerMove, RecursiveListing, Re
             .init("server_side_encryption", help: "AES256 or aws:kms"),
             .init("sse_kms_key_id", help: "KMS key for server_side_encryption=aws:kms"),
             .init("list_page_size", .int, default: 1000, help: "Keys per listing page (at most 1000)"),
-            .init("ca_file", .path, help: "PEM bundle to trust instead of the system's"),
-            .init(
-                "insecure_skip_tls_verify", .bool, default: false,
-                help: "Turn TLS verification off (never in production)"),
-        ])
+        ] + HTTPSettings.tlsOptions)
 
     let host: ConnectorHost
     let http: HTTPClient
@@ -125,9 +121,7 @@ final class S3Connector: Connector, ServerCopy, ServerMove, RecursiveListing, Re
         objectHeaders = headers
         // A KMS-encrypted object's ETag is not the MD5 of its content.
         encryptedETags = sse == "aws:kms"
-        var settings = HTTPSettings()
-        if let ca = config.string("ca_file"), !ca.isEmpty { settings.caFile = ca }
-        settings.verifyTLS = !(config.bool("insecure_skip_tls_verify") ?? false)
+        let settings = HTTPSettings(config: config, userAgent: "sync-core-s3/1.0")
         http = HTTPClient(
             settings: settings, log: { [host] line in host.log(.debug, "s3: " + line) },
             isCancelled: { [host] in host.isCancelled })

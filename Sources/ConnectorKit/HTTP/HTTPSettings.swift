@@ -13,3 +13,20 @@ public struct HTTPSettings: Sendable {
 
     public init() {}
 }
+
+extension HTTPSettings {
+    /// The account options every HTTP connector offers for TLS trust; add them to its schema.
+    public static let tlsOptions: [ConnectorInfo.Option] = [
+        .init("ca_file", .path, help: "PEM bundle to trust instead of the system's"),
+        .init(
+            "insecure_skip_tls_verify", .bool, default: false, help: "Turn TLS verification off (never in production)"),
+    ]
+
+    /// Settings with `tlsOptions` read from an account.
+    public init(config: ConnectorConfig, userAgent: String) {
+        self.init()
+        self.userAgent = userAgent
+        if let ca = config.string("ca_file"), !ca.isEmpty { caFile = ca }
+        verifyTLS = !(config.bool("insecure_skip_tls_verify") ?? false)
+    }
+}

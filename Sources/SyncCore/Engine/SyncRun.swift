@@ -65,15 +65,19 @@ public final class SyncRun: @unchecked Sendable {
         emit(event)
     }
 
+    /// After Ctrl-C: counts one file left for the next run and says so.
+    private func leftByInterruption() -> Bool {
+        guard Interruption.requested else { return false }
+        lock.lock()
+        summary.interrupted += 1
+        summary.wasInterrupted = true
+        lock.unlock()
+        return true
+    }
+
     private func fail(_ path: String, _ reason: String) {
-        if Interruption.requested {
-            // Cut short by the interruption, not failed: the next run takes it up.
-            lock.lock()
-            summary.interrupted += 1
-            summary.wasInterrupted = true
-            lock.unlock()
-            return
-        }
+        // Cut short by the interruption, not failed: the next run takes it up.
+        if leftByInterruption() { return }
         record(.failed(path: path, reason: reason)) {
             $0.failed += 1
             $0.failures.append((path, reason))
@@ -342,13 +346,7 @@ public final class SyncRun: @unchecked Sendable {
     private func performTransfer(
         _ entry: Entry, _ path: String, to destinationPath: String, replace: Bool, copier: FileCopier
     ) {
-        if Interruption.requested {
-            lock.lock()
-            summary.interrupted += 1
-            summary.wasInterrupted = true
-            lock.unlock()
-            return
-        }
+        if leftByInterruption() { return }
         // Within the run's width, each account's own cap (always taken in this order: no deadlock).
         let (sourceSlot, destinationSlot) = slots
         sourceSlot?.wait()
