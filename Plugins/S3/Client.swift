@@ -147,10 +147,10 @@ final class S3Connector: Connector, ServerCopy, ServerMove, RecursiveListing, Re
 
     /// Signs and sends one request; any status comes back. A `RequestTimeTooSkewed` answer sets
     /// the clock offset from the server's Date and signs once more.
-    func perform(_ call: Call, bodyLimit: Int = 64 << 20) throws -> HTTPResponse {
-        var response = try http.send(request(for: call), bodyLimit: bodyLimit)
+    func perform(_ call: Call) throws -> HTTPResponse {
+        var response = try http.send(request(for: call))
         if response.status == 403, S3Errors.code(of: response) == "RequestTimeTooSkewed", adjustClock(response) {
-            response = try http.send(request(for: call), bodyLimit: bodyLimit)
+            response = try http.send(request(for: call))
         }
         return response
     }

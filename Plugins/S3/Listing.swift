@@ -111,12 +111,7 @@ extension S3Connector {
                 try emit(ConnectorEntry(path: S3Path.join(dir, name), isDirectory: true))
             }
         } while token != nil
-        if !sawAnything && !location.key.isEmpty {
-            if try head(location, dir) != nil {
-                throw ConnectorFailure(.notADirectory, "list '\(dir)': not a folder")
-            }
-            throw ConnectorFailure(.notFound, "list '\(dir)': not found")
-        }
+        if !sawAnything && !location.key.isEmpty { throw try nothingListed(location, dir) }
         if !sawAnything, try !bucketExists(bucket) {
             throw ConnectorFailure(.notFound, "list '\(dir)': bucket '\(bucket)' does not exist")
         }
@@ -169,10 +164,13 @@ extension S3Connector {
                 }
             }
         } while token != nil
-        if !sawAnything && !location.key.isEmpty {
-            if try head(location, dir) != nil { throw ConnectorFailure(.notADirectory, "list '\(dir)': not a folder") }
-            throw ConnectorFailure(.notFound, "list '\(dir)': not found")
-        }
+        if !sawAnything && !location.key.isEmpty { throw try nothingListed(location, dir) }
+    }
+
+    /// Why a prefix listed nothing: a file of that name, or nothing at all.
+    private func nothingListed(_ location: S3Location, _ dir: String) throws -> ConnectorFailure {
+        if try head(location, dir) != nil { return ConnectorFailure(.notADirectory, "list '\(dir)': not a folder") }
+        return ConnectorFailure(.notFound, "list '\(dir)': not found")
     }
 
     /// The account's buckets, as the root's folders (accounts without a fixed bucket).

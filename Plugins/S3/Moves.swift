@@ -18,7 +18,7 @@ extension S3Connector {
         }
         try refuseExisting(target, to)
         try ensureParent(of: to)
-        try copyObject(source, to: target, size: head.header("Content-Length").flatMap { Int64($0) } ?? 0, from, to)
+        try copyObject(source, to: target, head: head, from, to)
         known.note(to, .file)
     }
 
@@ -31,8 +31,7 @@ extension S3Connector {
         if let head = try head(source, from) {
             try refuseExisting(target, to)
             try ensureParent(of: to)
-            try copyObject(
-                source, to: target, size: head.header("Content-Length").flatMap { Int64($0) } ?? 0, from, to)
+            try copyObject(source, to: target, head: head, from, to)
             try deleteObject(source, from)
             known.note(from, nil)
             known.note(to, .file)
@@ -55,7 +54,8 @@ extension S3Connector {
             let rest = String(object.key.utf8.dropFirst(source.folderPrefix.utf8.count))!
             try copyObject(
                 S3Location(bucket: source.bucket, key: object.key),
-                to: S3Location(bucket: target.bucket, key: target.folderPrefix + rest), size: object.size, from, to)
+                to: S3Location(bucket: target.bucket, key: target.folderPrefix + rest), size: object.size, head: nil,
+                from, to)
         }
         for object in keys {
             try deleteObject(S3Location(bucket: source.bucket, key: object.key), from)
@@ -76,8 +76,13 @@ extension S3Connector {
     }
 
     /// CopyObject keeps the metadata (mtime included); a 200 may still carry an error.
-    func copyObject(_ source: S3Location, to target: S3Location, size: Int64, _ from: String, _ to: String) throws {
-        if size > copyCutoff { return try copyInParts(source, to: target, size: size, from, to) }
+    /// `head`: the source's HEAD answer where the caller has one (its size then comes from there).
+    func copyObject(
+        _ source: S3Location, to target: S3Location, size: Int64? = nil, head: HTTPResponse?, _ from: String,
+        _ to: String
+    ) throws {
+        let size = size ?? head?.header("Content-Length").flatMap { Int64($0) } ?? 0
+        if size > copyCutoff { return try copyInParts(source, to: target, size: size, head: head, from, to) }
         let call = Call(
             method: "PUT", bucket: target.bucket, key: target.key,
             headers: [("x-amz-copy-source", copySourceHeader(source))] + objectHeaders)
@@ -91,10 +96,14 @@ extension S3Connector {
     }
 
     /// UploadPartCopy, for sources larger than one CopyObject may take (5 GiB).
-    private func copyInParts(_ source: S3Location, to target: S3Location, size: Int64, _ from: String, _ to: String)
-        throws
-    {
-        guard let head = try head(source, from) else { throw ConnectorFailure(.notFound, "copy '\(from)': not found") }
+    private func copyInParts(
+        _ source: S3Location, to target: S3Location, size: Int64, head known: HTTPResponse?, _ from: String,
+        _ to: String
+    ) throws {
+        // Its metadata and content type go on the new upload, so the HEAD is needed here anyway.
+        guard let head = try known ?? head(source, from) else {
+            throw ConnectorFailure(.notFound, "copy '\(from)': not found")
+        }
         var headers = [("Content-Type", head.header("Content-Type") ?? "application/octet-stream")] + objectHeaders
         for (name, value) in head.headers where name.lowercased().hasPrefix("x-amz-meta-") {
             headers.append((name.lowercased(), value))

@@ -28,7 +28,7 @@ enum Comparison {
     /// finish, for a file whose listing carries no hash the destination reports (FileCopier picks
     /// that one when it does). One kind is enough to catch corruption: the fastest one the
     /// destination declares.
-    static func verificationKinds(source: Plugin, destination: Plugin) -> [HashKind] {
+    static func verificationKinds(destination: Plugin) -> [HashKind] {
         let computable = destination.hashKinds.filter(MultiHasher.canCompute)
         let preference: [HashKind] = [.crc32, .sha1, .md5, .sha256]
         return preference.first(where: computable.contains).map { [$0] } ?? []

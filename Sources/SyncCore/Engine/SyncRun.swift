@@ -104,7 +104,7 @@ public final class SyncRun: @unchecked Sendable {
 
         var copier = FileCopier(
             source: source, destination: destination,
-            verifyKinds: Comparison.verificationKinds(source: source.plugin, destination: destination.plugin),
+            verifyKinds: Comparison.verificationKinds(destination: destination.plugin),
             keepMtime: destination.plugin.capabilities.contains(.setMtime), retry: options.retry,
             state: options.state, limiter: options.bandwidthLimit.map { RateLimiter(bytesPerSecond: $0) },
             sourceAuth: AuthGuard(account: sourceAccount), destinationAuth: AuthGuard(account: destinationAccount))
