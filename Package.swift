@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SyncConnectorCDir", type: .dynamic, targets: ["CDirConnector"]),
         .library(name: "SyncConnectorPutio", type: .dynamic, targets: ["PutioConnector"]),
         .library(name: "SyncConnectorS3", type: .dynamic, targets: ["S3Connector"]),
+        .library(name: "SyncConnectorSFTP", type: .dynamic, targets: ["SFTPConnector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -59,6 +60,14 @@ let package = Package(
             dependencies: ["ConnectorKit", .product(name: "Crypto", package: "swift-crypto")],
             path: "Plugins/S3"
         ),
+        // libssh2 (libssh2-1-dev) and the few C helpers Swift needs around it.
+        .target(
+            name: "CLibssh2",
+            path: "Sources/CLibssh2",
+            cSettings: [.unsafeFlags(["-Werror=implicit-function-declaration", "-Wall"])],
+            linkerSettings: [.linkedLibrary("ssh2")]
+        ),
+        .target(name: "SFTPConnector", dependencies: ["ConnectorKit", "CLibssh2"], path: "Plugins/SFTP"),
         .target(
             name: "CDirConnector",
             dependencies: ["CSyncConnector"],

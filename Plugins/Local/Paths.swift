@@ -80,21 +80,6 @@ struct RootedPaths {
     }
 }
 
-/// Temporary files of unfinished writes: hidden, beside their target, never listed. One name per
-/// target, so a fresh write replaces what a killed run left, and a resumed one finds it again.
-enum PartialFile {
-    static let marker = ".sc-partial"
-
-    static func isPartial(_ name: Substring) -> Bool { name.hasPrefix(".") && name.hasSuffix(marker) }
-
-    static func name(for target: Substring) -> String {
-        let plain = ".\(target)\(marker)"
-        if plain.utf8.count <= 255 { return plain }
-        // Too long for the file system: a digest of the name stands in for it.
-        return ".\(MultiHasher.digest(Array(target.utf8), [.sha1])[.sha1]!)\(marker)"
-    }
-}
-
 /// stat(2), following symbolic links (Glibc's `stat` name is taken by the struct in Swift).
 func statFollowing(_ path: String, _ st: inout stat) -> Bool {
     fstatat(AT_FDCWD, path, &st, 0) == 0

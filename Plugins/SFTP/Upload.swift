@@ -1,0 +1,197 @@
+import CLibssh2
+import ConnectorKit
+import Foundation
+
+/// Writes into a hidden partial file beside the target on a session of its own, then, in
+/// `finish`: sets the mtime, closes, has the server hash the bytes it holds (when asked and
+/// able), and renames the file into place, so nobody ever sees half a file. The partial file's
+/// name is fixed per target and the resume token holds the confirmed offset: a later run continues
+/// a large upload where this one stopped.
+final class SFTPWriter: SuspendableWriter {
+    private let connector: SFTPConnector
+    private let connection: SSHConnection
+    private var handle: OpaquePointer?
+    private let path: String
+    private let target: String
+    private let partial: String
+    private let options: WriteOptions
+    private var written: Int64
+    private(set) var startOffset: Int64 = 0
+    private var lastCheckpoint: Int64 = 0
+    private var truncateAtFinish = false
+    private var released = false
+    /// Kinds the host wants that the server cannot compute: hashed here from the bytes sent.
+    private var localHasher: MultiHasher?
+    private static let checkpointInterval: Int64 = 8 << 20
+    private static let tokenPrefix = "sftp-partial:"
+
+    init(connector: SFTPConnector, path: String, options: WriteOptions) throws {
+        guard !path.isEmpty else { throw ConnectorFailure(.isADirectory, "sftp: write: the root is a folder") }
+        self.connector = connector
+        self.path = path
+        self.options = options
+        target = try connector.paths.remote(path)
+        let (parent, name) = SFTPPaths.split(path)
+        partial = try connector.paths.remote(
+            parent.isEmpty ? PartialFile.name(for: name) : parent + "/" + PartialFile.name(for: name))
+        var confirmed = options.resumeToken.flatMap(SFTPWriter.parseToken)
+        var resumedAt: Int64?
+        var local: Set<HashKind> = []
+        (connection, handle) = try connector.pool.keep { [partial] c in
+            local = options.wantHashes.subtracting(connector.hasher.kinds(using: c))
+            // Bytes sent by an earlier run cannot be hashed here: without the server's hashes, start over.
+            if !local.isEmpty { confirmed = nil }
+            if let confirmed, let resumed = SFTPWriter.reopen(c, partial, at: confirmed, size: options.size) {
+                resumedAt = confirmed
+                return resumed
+            }
+            if let created = SFTPWriter.create(c, partial) { return created }
+            // The common case costs no round trip for the folder: only a missing one is made.
+            guard c.sftpStatus(libssh2_session_last_errno(c.session)) == LIBSSH2_FX_NO_SUCH_FILE else {
+                throw c.failure(libssh2_session_last_errno(c.session), "write", path)
+            }
+            try connector.makeDirectories(parent, on: c)
+            guard let created = SFTPWriter.create(c, partial) else {
+                throw c.failure(libssh2_session_last_errno(c.session), "write", path)
+            }
+            return created
+        }
+        localHasher = local.isEmpty ? nil : MultiHasher(local)
+        if let resumedAt {
+            written = resumedAt
+            startOffset = resumedAt
+            lastCheckpoint = resumedAt
+            truncateAtFinish = true
+        } else {
+            written = 0
+            if confirmed != nil {
+                connector.host.log(.info, "sftp: cannot resume '\(path)' (partial file gone or shorter): starting over")
+            }
+        }
+    }
+
+    private static func create(_ c: SSHConnection, _ remote: String) -> OpaquePointer? {
+        let flags = UInt(LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC)
+        return libssh2_sftp_open_ex(c.sftp, remote, UInt32(remote.utf8.count), flags, 0o644, LIBSSH2_SFTP_OPENFILE)
+    }
+
+    /// The partial file opened to continue at `confirmed`, when it still holds that many bytes.
+    private static func reopen(_ c: SSHConnection, _ remote: String, at confirmed: Int64, size: Int64?)
+        -> OpaquePointer?
+    {
+        if let size, confirmed > size { return nil }
+        guard
+            let handle = libssh2_sftp_open_ex(
+                c.sftp, remote, UInt32(remote.utf8.count), UInt(LIBSSH2_FXF_WRITE), 0, LIBSSH2_SFTP_OPENFILE)
+        else { return nil }
+        var attrs = LIBSSH2_SFTP_ATTRIBUTES()
+        guard libssh2_sftp_fstat_ex(handle, &attrs, 0) == 0, attrs.flags & UInt(LIBSSH2_SFTP_ATTR_SIZE) != 0,
+            Int64(attrs.filesize) >= confirmed
+        else {
+            libssh2_sftp_close_handle(handle)
+            return nil
+        }
+        libssh2_sftp_seek64(handle, UInt64(confirmed))
+        return handle
+    }
+
+    static func parseToken(_ token: String) -> Int64? {
+        guard token.hasPrefix(tokenPrefix) else { return nil }
+        return Int64(token.dropFirst(tokenPrefix.count)).flatMap { $0 >= 0 ? $0 : nil }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let handle, var next = bytes.baseAddress?.assumingMemoryBound(to: CChar.self) else { return }
+        var left = bytes.count
+        // libssh2 may already have sent the tail it has not acknowledged: the buffer stays as is
+        // until every byte is acknowledged.
+        while left > 0 {
+            let n = libssh2_sftp_write(handle, next, left)
+            guard n > 0 else { throw connection.failure(Int32(n), "write", path) }
+            localHasher?.update(UnsafeRawBufferPointer(start: next, count: n))
+            next += n
+            left -= n
+            written += Int64(n)
+        }
+        if let checkpoint = options.checkpoint, written - lastCheckpoint >= SFTPWriter.checkpointInterval {
+            lastCheckpoint = written
+            checkpoint(SFTPWriter.tokenPrefix + String(written), written)
+        }
+    }
+
+    func finish() throws -> ConnectorEntry {
+        do {
+            let entry = try finishing()
+            release()
+            return entry
+        } catch let failure as ConnectorFailure where failure.code != .transient {
+            // Nothing to resume from a refusal (a folder in the way, a short write): the host may
+            // not call abort after a failed finish, so nothing is left behind now.
+            abort()
+            throw failure
+        }
+    }
+
+    private func finishing() throws -> ConnectorEntry {
+        guard let open = handle else { throw ConnectorFailure(.internal, "sftp: write '\(path)' already ended") }
+        if let size = options.size, size != written {
+            throw ConnectorFailure(.invalidArgument, "sftp: write '\(path)': \(written) bytes sent, \(size) announced")
+        }
+        var seconds: Int64?
+        var attrs = LIBSSH2_SFTP_ATTRIBUTES()
+        if let mtime = options.mtimeNanoseconds, mtime >= 0 {
+            seconds = mtime / 1_000_000_000
+            attrs.flags |= UInt(LIBSSH2_SFTP_ATTR_ACMODTIME)
+            attrs.atime = UInt(seconds!)
+            attrs.mtime = UInt(seconds!)
+        }
+        if truncateAtFinish {
+            // A resumed file may hold bytes written after its last checkpoint: cut them.
+            attrs.flags |= UInt(LIBSSH2_SFTP_ATTR_SIZE)
+            attrs.filesize = UInt64(written)
+        }
+        if attrs.flags != 0 {
+            let rc = libssh2_sftp_fstat_ex(open, &attrs, 1)
+            guard rc == 0 else { throw connection.failure(rc, "set the time of", path) }
+        }
+        handle = nil
+        // A failed close can mean lost data (a server that writes on close): it is checked.
+        let closed = libssh2_sftp_close_handle(open)
+        guard closed == 0 else { throw connection.failure(closed, "write", path) }
+        // The server hashes what it stored, before the file is visible under its name.
+        var hashes = localHasher?.finalize() ?? [:]
+        for kind in options.wantHashes.intersection(connector.hasher.kinds(using: connection)).sorted() {
+            guard let digest = try connector.hasher.hash([partial], kind, using: connection)?.first ?? nil else {
+                throw ConnectorFailure(.transient, "sftp: the server could not hash '\(path)' after writing it")
+            }
+            hashes[kind] = digest
+        }
+        try connector.renameIntoPlace(partial, target, path, replace: options.replace, on: connection)
+        return ConnectorEntry(
+            path: path, isDirectory: false, size: written, mtimeNanoseconds: seconds.map { $0 * 1_000_000_000 },
+            hashes: hashes)
+    }
+
+    func abort() {
+        guard !released else { return }
+        if let open = handle, !connection.isBroken { libssh2_sftp_close_handle(open) }
+        handle = nil
+        if !connection.isBroken { libssh2_sftp_unlink_ex(connection.sftp, partial, UInt32(partial.utf8.count)) }
+        release()
+    }
+
+    /// Stops, keeping the partial file for the resume token a checkpoint handed out.
+    func suspend() {
+        guard !released else { return }
+        if let open = handle, !connection.isBroken { libssh2_sftp_close_handle(open) }
+        handle = nil
+        release()
+    }
+
+    /// The session goes back to the pool once, whichever way the upload ends.
+    private func release() {
+        guard !released else { return }
+        released = true
+        connector.pool.give(connection)
+    }
+}
