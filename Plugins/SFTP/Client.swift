@@ -52,7 +52,7 @@ final class SFTPConnector: Connector, ServerMove, OnDemandHashing, QuotaReportin
     let hasher: RemoteHasher
     /// Folders known to exist, so uploads into them spend no round trip on them.
     private let foldersLock = NSLock()
-    private var folders: Set<String> = [""]
+    private var folders: Set<String> = []
 
     init(config: ConnectorConfig, host: ConnectorHost) throws {
         self.host = host
@@ -89,7 +89,8 @@ final class SFTPConnector: Connector, ServerMove, OnDemandHashing, QuotaReportin
         let remote = try paths.remote(path)
         var rc = libssh2_sftp_mkdir_ex(c.sftp, remote, UInt32(remote.utf8.count), 0o755)
         if rc != 0, c.sftpStatus(rc) == LIBSSH2_FX_NO_SUCH_FILE {
-            try makeDirectories(SFTPPaths.split(path).parent, on: c)
+            // The account's root is made too, like `mkdir -p`, when it does not exist yet.
+            if path.isEmpty { try makeRoot(on: c) } else { try makeDirectories(SFTPPaths.split(path).parent, on: c) }
             rc = libssh2_sftp_mkdir_ex(c.sftp, remote, UInt32(remote.utf8.count), 0o755)
         }
         if rc != 0 {
@@ -107,9 +108,23 @@ final class SFTPConnector: Connector, ServerMove, OnDemandHashing, QuotaReportin
         foldersLock.unlock()
     }
 
+    /// Creates the missing folders of a root given as a path on the server.
+    private func makeRoot(on c: SSHConnection) throws {
+        let absolute = settings.root.hasPrefix("/")
+        var made = ""
+        for element in settings.root.split(separator: "/") {
+            made = made.isEmpty ? (absolute ? "/" : "") + element : made + "/" + element
+            if libssh2_sftp_mkdir_ex(c.sftp, made, UInt32(made.utf8.count), 0o755) != 0,
+                try SFTPListing.attributes(c, made, shown: made) == nil
+            {
+                throw ConnectorFailure(.notFound, "sftp: cannot create the account's root folder '\(settings.root)'")
+            }
+        }
+    }
+
     private func forgetFolders() {
         foldersLock.lock()
-        folders = [""]
+        folders = []
         foldersLock.unlock()
     }
 

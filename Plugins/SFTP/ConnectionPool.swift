@@ -24,7 +24,9 @@ final class ConnectionPool: @unchecked Sendable {
     /// A session for the caller alone until it is given back.
     func take() throws -> SSHConnection {
         var stale: [SSHConnection] = []
-        defer { stale.forEach { $0.close() } }
+        defer {
+            for connection in stale { connection.close() }
+        }
         lock.lock()
         let now = Date()
         while let last = idle.popLast() {
@@ -91,6 +93,6 @@ final class ConnectionPool: @unchecked Sendable {
         let all = idle
         idle = []
         lock.unlock()
-        all.forEach { $0.close() }
+        for connection in all { connection.close() }
     }
 }

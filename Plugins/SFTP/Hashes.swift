@@ -96,6 +96,7 @@ final class RemoteHasher: @unchecked Sendable {
         let outcome: Result<[String?], Error> = Result {
             try RemoteHasher.digests(batch.map(\.path), program: program, on: connection)
         }
+        host.log(.debug, "sftp: one \(program) for \(batch.count) file\(batch.count == 1 ? "" : "s")")
         condition.lock()
         for (index, request) in batch.enumerated() {
             request.result = outcome.map { $0[index] }

@@ -7,41 +7,45 @@ extension SFTPConnector {
         let prefix = dir.isEmpty ? "" : dir + "/"
         var emitted = false
         // A session lost before the first entry is retried; after it, entries would repeat.
-        try pool.with(retry: { !emitted }) { c in
-            let handle = try SFTPListing.openFolder(c, remote, shown: dir)
-            defer { libssh2_sftp_close_handle(handle) }
-            var name = [CChar](repeating: 0, count: 4096)
-            var long = [CChar](repeating: 0, count: 4096)
-            var attrs = LIBSSH2_SFTP_ATTRIBUTES()
-            while true {
-                let n = libssh2_sftp_readdir_ex(handle, &name, name.count, &long, long.count, &attrs)
-                if n == 0 { return }
-                guard n > 0 else { throw c.failure(n, "list", dir) }
-                let bytes = name.prefix(Int(n)).map { UInt8(bitPattern: $0) }
-                guard let decoded = String(validating: bytes, as: UTF8.self) else {
-                    host.log(.warn, "sftp: skipping a name in '\(dir.isEmpty ? "/" : dir)' that is not valid UTF-8")
-                    continue
-                }
-                if decoded == "." || decoded == ".." || PartialFile.isPartial(decoded[...]) { continue }
-                let path = prefix + decoded
-                var found = attrs
-                if SFTPListing.isSymlink(attrs) {
-                    // Follow it, as a user copying a media folder expects; a dangling link is skipped.
-                    var target = LIBSSH2_SFTP_ATTRIBUTES()
-                    let child = remote + "/" + decoded
-                    guard libssh2_sftp_stat_ex(c.sftp, child, UInt32(child.utf8.count), LIBSSH2_SFTP_STAT, &target) == 0
-                    else {
-                        if c.isBroken { throw c.failure(LIBSSH2_ERROR_SOCKET_RECV, "list", dir) }
-                        host.log(.warn, "sftp: skipping broken symbolic link '\(path)'")
+        try pool.with(
+            retry: { !emitted },
+            { c in
+                let handle = try SFTPListing.openFolder(c, remote, shown: dir)
+                defer { libssh2_sftp_close_handle(handle) }
+                var name = [CChar](repeating: 0, count: 4096)
+                var long = [CChar](repeating: 0, count: 4096)
+                var attrs = LIBSSH2_SFTP_ATTRIBUTES()
+                while true {
+                    let n = libssh2_sftp_readdir_ex(handle, &name, name.count, &long, long.count, &attrs)
+                    if n == 0 { return }
+                    guard n > 0 else { throw c.failure(n, "list", dir) }
+                    let bytes = name.prefix(Int(n)).map { UInt8(bitPattern: $0) }
+                    guard let decoded = String(validating: bytes, as: UTF8.self) else {
+                        host.log(.warn, "sftp: skipping a name in '\(dir.isEmpty ? "/" : dir)' that is not valid UTF-8")
                         continue
                     }
-                    found = target
+                    if decoded == "." || decoded == ".." || PartialFile.isPartial(decoded[...]) { continue }
+                    let path = prefix + decoded
+                    var found = attrs
+                    if SFTPListing.isSymlink(attrs) {
+                        // Follow it, as a user copying a media folder expects; a dangling link is skipped.
+                        var target = LIBSSH2_SFTP_ATTRIBUTES()
+                        let child = remote + "/" + decoded
+                        guard
+                            libssh2_sftp_stat_ex(c.sftp, child, UInt32(child.utf8.count), LIBSSH2_SFTP_STAT, &target)
+                                == 0
+                        else {
+                            if c.isBroken { throw c.failure(LIBSSH2_ERROR_SOCKET_RECV, "list", dir) }
+                            host.log(.warn, "sftp: skipping broken symbolic link '\(path)'")
+                            continue
+                        }
+                        found = target
+                    }
+                    guard let entry = SFTPListing.entry(path, found) else { continue }  // sockets, devices
+                    emitted = true
+                    try emit(entry)
                 }
-                guard let entry = SFTPListing.entry(path, found) else { continue }  // sockets, devices
-                emitted = true
-                try emit(entry)
-            }
-        }
+            })
     }
 
     func stat(_ path: String) throws -> ConnectorEntry {
