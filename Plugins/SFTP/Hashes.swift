@@ -1,11 +1,11 @@
 import ConnectorKit
 import Foundation
 
-/// MD5 and SHA-1 computed by the server (SFTP has no checksum request): `md5sum`/`sha1sum` run
-/// over an exec channel, when the server is found to allow it — detected once per session, never
-/// assumed. Requests are batched: while one command runs, requests that arrive wait, and the next
-/// command hashes all of them (group commit), so verifying many small files costs a few commands,
-/// not one per file (rclone's way, and its bottleneck).
+/// MD5 and SHA-1 computed by the server (SFTP has no checksum request): `md5sum`/`sha1sum`, when
+/// the server is found to run them — detected once per account, never assumed. Files are hashed
+/// through a hashing process kept open on each session (HashChannel), so a file costs no command
+/// start, and requests are batched: while one batch runs, requests that arrive wait and the next
+/// batch takes them all (group commit). rclone starts one command per file, and waits on it.
 final class RemoteHasher: @unchecked Sendable {
     private enum Support {
         case unknown
@@ -94,7 +94,7 @@ final class RemoteHasher: @unchecked Sendable {
     private func run(_ batch: [Request], on connection: SSHConnection) {
         guard let first = batch.first, let program = commands(using: connection)[first.kind] else { return }
         let outcome: Result<[String?], Error> = Result {
-            try RemoteHasher.digests(batch.map(\.path), program: program, on: connection)
+            try RemoteHasher.digests(batch.map(\.path), program: program, on: connection, host: host)
         }
         host.log(.debug, "sftp: one \(program) for \(batch.count) file\(batch.count == 1 ? "" : "s")")
         condition.lock()
@@ -104,25 +104,33 @@ final class RemoteHasher: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// One command for all paths: `md5sum -- a b c` prints one line per file it could read, in
-    /// order. When a file could not be read the lines no longer line up; then a loop that prints
-    /// exactly one line per file settles it.
-    static func digests(_ paths: [String], program: String, on connection: SSHConnection) throws -> [String?] {
-        let quoted = paths.map(ShellQuote.quote).joined(separator: " ")
-        let all = try connection.run("\(program) -- \(quoted) 2>/dev/null")
-        let lines = all.text.split(separator: "\n")
-        if lines.count == paths.count {
-            let parsed = lines.map(firstField)
-            if parsed.allSatisfy({ $0 != nil }) { return parsed }
+    /// Digests through the session's hashing process: one request for all paths, whose output
+    /// lines match them when the program could read every file; otherwise one request per file
+    /// settles which it could not. Names holding a newline go through a command of their own.
+    static func digests(_ paths: [String], program: String, on connection: SSHConnection, host: ConnectorHost) throws
+        -> [String?]
+    {
+        if paths.contains(where: { $0.contains("\n") }) {
+            return try paths.map { try single($0, program: program, on: connection) }
         }
-        let loop = try connection.run(
-            "for f in \(quoted); do \(program) < \"$f\" 2>/dev/null || echo -; done")
-        let each = loop.text.split(separator: "\n", omittingEmptySubsequences: false).prefix(paths.count)
-        guard each.count == paths.count else {
-            throw ConnectorFailure(
-                .transient, "sftp: \(program) on \(connection.label) answered \(each.count) of \(paths.count) files")
+        do {
+            let channel = try connection.hashChannel(program, host: host)
+            let lines = try channel.request(paths)
+            if lines.count == paths.count {
+                let parsed = lines.map(firstField)
+                if parsed.allSatisfy({ $0 != nil }) { return parsed }
+            }
+            return try paths.map { path in try channel.request([path]).first.flatMap(firstField) }
+        } catch {
+            connection.dropHashChannel(program)
+            throw error
         }
-        return each.map(firstField)
+    }
+
+    /// One file by a command of its own.
+    private static func single(_ path: String, program: String, on connection: SSHConnection) throws -> String? {
+        let result = try connection.run("\(program) -- \(ShellQuote.quote(path)) </dev/null 2>/dev/null")
+        return result.text.split(separator: "\n").first.flatMap(firstField)
     }
 
     /// The digest at the start of a `md5sum` line; a name with a backslash or newline makes it

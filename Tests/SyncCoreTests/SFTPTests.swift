@@ -93,7 +93,7 @@ private func allNames(_ root: String) -> [String] {
     @Test func localToSFTPAndBackKeepsEveryByteNameAndTime() throws {
         let server = try SSHServer.shared()
         let world = try SFTPWorld(server: server)
-        let files: [String: [UInt8]] = [
+        var files: [String: [UInt8]] = [
             "Series/Show/Season 1/E01.mkv": patterned(3 << 20 + 17, seed: 1),
             "Series/Show/Season 1/E01.en.srt": Array("1\n00:00:01,000 --> 00:00:02,000\nHi\n".utf8),
             "Films/Amélie (2001)/Amélie.mp4": patterned(700_000, seed: 2),
@@ -101,6 +101,7 @@ private func allNames(_ root: String) -> [String] {
             "empty.txt": [],
             "a/b/c/d/deep.bin": patterned(1234, seed: 3),
         ]
+        for i in 0..<40 { files["many/\(i).bin"] = patterned(16_384, seed: UInt64(100 + i)) }
         let src = try localTree("sftp-src", files, emptyFolders: ["Empty/Inner"])
         defer { try? FileManager.default.removeItem(atPath: src) }
         let oldTime = Date(timeIntervalSince1970: 1_500_000_000)
@@ -110,6 +111,15 @@ private func allNames(_ root: String) -> [String] {
         let first = try world.cli(["migrate", src, "sftp:nas/tree", "-v"])
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stderr.contains("computes md5sum, sha1sum"), "hashes detected: \(first.stderr)")
+        // Every file verified by the server, through one hashing process per session, not one
+        // command per file.
+        let lines = first.stderr.split(separator: "\n")
+        let hashed = lines.filter { $0.contains("sftp: one sha1sum for ") }.map { line in
+            Int(line.split(separator: " ").dropLast(1).last ?? "") ?? 0
+        }
+        #expect(hashed.reduce(0, +) == files.count, "\(first.stderr)")
+        let processes = lines.filter { $0.contains("started a sha1sum process") }.count
+        #expect(processes >= 1 && processes <= 4, "\(processes) hashing processes for \(files.count) files")
         let landed = readTree(server.data + "/tree")
         #expect(landed.files == files)
         #expect(landed.folders.isSuperset(of: ["Empty", "Empty/Inner"]))

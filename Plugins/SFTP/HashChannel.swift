@@ -1,0 +1,111 @@
+import CLibssh2
+import ConnectorKit
+
+/// A long-lived hashing process on the server, one per session and program: a POSIX shell loop
+/// that reads a count and that many paths, runs the program once on all of them and prints an end
+/// marker. Starting a command costs the server a login shell (its rc files: 150 ms here, the price
+/// rclone pays per file); through this channel a batch costs one fork of md5sum or sha1sum.
+final class HashChannel {
+    private let channel: OpaquePointer
+    private let connection: SSHConnection
+    private var buffer: [UInt8] = []
+    private static let end = "#sync-core-end"
+
+    init(program: String, on connection: SSHConnection) throws {
+        self.connection = connection
+        guard let channel = libssh2_channel_open_ex(connection.session, "session", 7, 2 << 20, 32768, nil, 0) else {
+            throw connection.failure(libssh2_session_last_errno(connection.session), "start a hashing process on", "")
+        }
+        self.channel = channel
+        // `exec /bin/sh` whatever the login shell; the script holds no single quote. `--` keeps
+        // names starting with '-' names; </dev/null keeps the program off the protocol.
+        let script =
+            "while IFS= read -r n; do set --; while [ \"$n\" -gt 0 ]; do IFS= read -r f; set -- \"$@\" \"$f\"; n=$((n-1)); done; "
+            + "if [ $# -gt 0 ]; then \(program) -- \"$@\" </dev/null 2>/dev/null; fi; echo '\(HashChannel.end)'; done"
+        let command = "exec /bin/sh -c " + ShellQuote.quote(script)
+        guard libssh2_channel_process_startup(channel, "exec", 4, command, UInt32(command.utf8.count)) == 0 else {
+            libssh2_channel_free(channel)
+            throw ConnectorFailure(.unsupported, "sftp: \(connection.label) would not start a hashing process")
+        }
+        do {
+            // An empty request answers with the marker alone; whatever a chatty rc file printed
+            // before it is dropped.
+            _ = try request([])
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// The program's output lines for `paths` (none may hold a newline): one per file it could
+    /// read, in order.
+    func request(_ paths: [String]) throws -> [Substring] {
+        try send("\(paths.count)\n" + paths.map { $0 + "\n" }.joined())
+        let text = try readUntilEnd()
+        return text.split(separator: "\n")
+    }
+
+    private func send(_ text: String) throws {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { raw in
+                libssh2_channel_write_ex(
+                    channel, 0, raw.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self),
+                    raw.count - offset)
+            }
+            guard n > 0 else { throw connection.failure(Int32(n), "send paths to hash on", "") }
+            offset += n
+        }
+        bytes.removeAll()
+    }
+
+    /// Output up to the end marker's line, which is consumed.
+    private func readUntilEnd() throws -> String {
+        let marker = Array((HashChannel.end + "\n").utf8)
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            if let range = HashChannel.find(marker, in: buffer) {
+                let text = String(decoding: buffer[..<range.lowerBound], as: UTF8.self)
+                buffer.removeSubrange(..<range.upperBound)
+                return text
+            }
+            let n = chunk.withUnsafeMutableBytes { raw in
+                libssh2_channel_read_ex(channel, 0, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
+            }
+            guard n > 0 else {
+                throw n == 0
+                    ? ConnectorFailure(.transient, "sftp: the hashing process on \(connection.label) ended")
+                    : connection.failure(Int32(n), "read hashes from", "")
+            }
+            buffer.append(contentsOf: chunk[..<n])
+            guard buffer.count < 64 << 20 else {
+                throw ConnectorFailure(.internal, "sftp: the hashing process on \(connection.label) said too much")
+            }
+        }
+    }
+
+    /// Where `marker` starts a line in `bytes`.
+    private static func find(_ marker: [UInt8], in bytes: [UInt8]) -> Range<Int>? {
+        guard bytes.count >= marker.count else { return nil }
+        var start = 0
+        while start + marker.count <= bytes.count {
+            if (start == 0 || bytes[start - 1] == UInt8(ascii: "\n"))
+                && bytes[start..<start + marker.count].elementsEqual(marker)
+            {
+                return start..<start + marker.count
+            }
+            guard let next = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            start = next + 1
+        }
+        return nil
+    }
+
+    func close() {
+        if !connection.isBroken {
+            libssh2_channel_send_eof(channel)
+            libssh2_channel_close(channel)
+        }
+        libssh2_channel_free(channel)
+    }
+}
