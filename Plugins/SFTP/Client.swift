@@ -40,6 +40,9 @@ final class SFTPConnector: Connector, ServerMove, OnDemandHashing, QuotaReportin
             .init(
                 "remote_hashes", .bool, default: true,
                 help: "Verify with md5sum/sha1sum run on the server, when it allows commands (detected)"),
+            .init(
+                "sessions_per_file", .int, default: 2,
+                help: "Sessions one large upload (64 MiB and up) is written on at once, in 8 MiB parts"),
             .init("connect_timeout", .int, default: 15, help: "Seconds to wait for a connection"),
             .init("timeout", .int, default: 60, help: "Seconds without progress before a session is given up"),
             .init("idle_timeout", .int, default: 60, help: "Seconds an unused session is kept open"),
@@ -50,6 +53,7 @@ final class SFTPConnector: Connector, ServerMove, OnDemandHashing, QuotaReportin
     let paths: SFTPPaths
     let pool: ConnectionPool
     let hasher: RemoteHasher
+    let sessionsPerFile: Int
     /// Folders known to exist, so uploads into them spend no round trip on them.
     private let foldersLock = NSLock()
     private var folders: Set<String> = []
@@ -60,6 +64,7 @@ final class SFTPConnector: Connector, ServerMove, OnDemandHashing, QuotaReportin
         paths = SFTPPaths(root: settings.root)
         pool = ConnectionPool(settings: settings, host: host)
         hasher = RemoteHasher(enabled: settings.remoteHashes, host: host)
+        sessionsPerFile = Int(min(max(1, config.int("sessions_per_file") ?? 2), 16))
         // Connect now: a wrong host key, password or address is one clear error at open.
         pool.give(try pool.take())
     }

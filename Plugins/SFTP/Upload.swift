@@ -24,6 +24,12 @@ final class SFTPWriter: SuspendableWriter {
     private var localHasher: MultiHasher?
     private static let checkpointInterval: Int64 = 8 << 20
     private static let tokenPrefix = "sftp-partial:"
+    /// A large file's parts on several sessions at once (nil: all on this writer's session).
+    private var parallel: SFTPParallelWrite?
+    private var part: UnsafeMutableRawBufferPointer?
+    private var partFill = 0
+    /// Files at least this large go up in parts on several sessions.
+    static let parallelThreshold: Int64 = 64 << 20
 
     init(connector: SFTPConnector, path: String, options: WriteOptions) throws {
         guard !path.isEmpty else { throw ConnectorFailure(.isADirectory, "sftp: write: the root is a folder") }
@@ -57,6 +63,11 @@ final class SFTPWriter: SuspendableWriter {
             return created
         }
         localHasher = local.isEmpty ? nil : MultiHasher(local)
+        if connector.sessionsPerFile > 1, let size = options.size, size >= SFTPWriter.parallelThreshold {
+            parallel = SFTPParallelWrite(
+                pool: connector.pool, remote: partial, path: path, sessions: connector.sessionsPerFile,
+                partSize: 8 << 20, from: resumedAt ?? 0)
+        }
         if let resumedAt {
             written = resumedAt
             startOffset = resumedAt
@@ -101,6 +112,46 @@ final class SFTPWriter: SuspendableWriter {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if let parallel {
+            try writeInParts(bytes, parallel)
+        } else {
+            try writeHere(bytes)
+        }
+        let confirmed = parallel?.confirmed ?? written
+        if let checkpoint = options.checkpoint, confirmed - lastCheckpoint >= SFTPWriter.checkpointInterval {
+            lastCheckpoint = confirmed
+            checkpoint(SFTPWriter.tokenPrefix + String(confirmed), confirmed)
+        }
+    }
+
+    /// Gathers parts and hands each full one to the sessions writing in parallel.
+    private func writeInParts(_ bytes: UnsafeRawBufferPointer, _ parallel: SFTPParallelWrite) throws {
+        guard handle != nil else { throw ConnectorFailure(.internal, "sftp: write '\(path)' already ended") }
+        var offset = 0
+        while offset < bytes.count {
+            let buffer = part ?? parallel.buffer()
+            part = buffer
+            let n = min(bytes.count - offset, parallel.partSize - partFill)
+            let source = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n])
+            buffer.baseAddress!.advanced(by: partFill).copyMemory(from: source.baseAddress!, byteCount: n)
+            localHasher?.update(source)
+            partFill += n
+            offset += n
+            if partFill == parallel.partSize { try submitPart(parallel) }
+        }
+    }
+
+    private func submitPart(_ parallel: SFTPParallelWrite) throws {
+        guard let buffer = part, partFill > 0 else { return }
+        let at = written
+        written += Int64(partFill)
+        part = nil
+        let count = partFill
+        partFill = 0
+        try parallel.submit(buffer, count: count, at: at)
+    }
+
+    private func writeHere(_ bytes: UnsafeRawBufferPointer) throws {
         guard let handle, var next = bytes.baseAddress?.assumingMemoryBound(to: CChar.self) else { return }
         var left = bytes.count
         // libssh2 may already have sent the tail it has not acknowledged: the buffer stays as is
@@ -112,10 +163,6 @@ final class SFTPWriter: SuspendableWriter {
             next += n
             left -= n
             written += Int64(n)
-        }
-        if let checkpoint = options.checkpoint, written - lastCheckpoint >= SFTPWriter.checkpointInterval {
-            lastCheckpoint = written
-            checkpoint(SFTPWriter.tokenPrefix + String(written), written)
         }
     }
 
@@ -133,6 +180,10 @@ final class SFTPWriter: SuspendableWriter {
     }
 
     private func finishing() throws -> ConnectorEntry {
+        if let parallel {
+            try submitPart(parallel)
+            try parallel.wait()
+        }
         guard let open = handle else { throw ConnectorFailure(.internal, "sftp: write '\(path)' already ended") }
         if let size = options.size, size != written {
             throw ConnectorFailure(.invalidArgument, "sftp: write '\(path)': \(written) bytes sent, \(size) announced")
@@ -174,6 +225,7 @@ final class SFTPWriter: SuspendableWriter {
 
     func abort() {
         guard !released else { return }
+        try? parallel?.wait()  // parts in flight end before their file goes
         if let open = handle, !connection.isBroken { libssh2_sftp_close_handle(open) }
         handle = nil
         if !connection.isBroken { libssh2_sftp_unlink_ex(connection.sftp, partial, UInt32(partial.utf8.count)) }
@@ -183,6 +235,7 @@ final class SFTPWriter: SuspendableWriter {
     /// Stops, keeping the partial file for the resume token a checkpoint handed out.
     func suspend() {
         guard !released else { return }
+        try? parallel?.wait()
         if let open = handle, !connection.isBroken { libssh2_sftp_close_handle(open) }
         handle = nil
         release()
@@ -192,6 +245,8 @@ final class SFTPWriter: SuspendableWriter {
     private func release() {
         guard !released else { return }
         released = true
+        if let part { parallel?.recycle(part) }
+        part = nil
         connector.pool.give(connection)
     }
 }

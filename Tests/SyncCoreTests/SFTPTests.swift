@@ -298,7 +298,8 @@ private func allNames(_ root: String) -> [String] {
         let server = try SSHServer()
         defer { server.kill() }
         let world = try SFTPWorld(server: server)
-        var files: [String: [UInt8]] = ["big.bin": patterned(40 << 20, seed: 7)]
+        // Large enough to go up in parts on two sessions at once (64 MiB and up).
+        var files: [String: [UInt8]] = ["big.bin": patterned(72 << 20, seed: 7)]
         for i in 0..<6 { files["small/\(i).txt"] = patterned(10_000 + i, seed: UInt64(i)) }
         let src = try localTree("sftp-kill", files)
         defer { try? FileManager.default.removeItem(atPath: src) }
@@ -310,7 +311,7 @@ private func allNames(_ root: String) -> [String] {
             "migrate", src, "sftp:nas/dst", "--bwlimit", "8M", "--transfers", "2", "--retries", "2", "--retry-delay",
             "0.05",
         ])
-        let midway = waitUntil(60) { partialSize() >= 12 << 20 }
+        let midway = waitUntil(60) { partialSize() >= 24 << 20 }
         server.kill()
         #expect(waitUntil(60) { !process.isRunning }, "the run ended after the server died")
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
@@ -325,7 +326,7 @@ private func allNames(_ root: String) -> [String] {
         #expect(rerun.status == 0, "\(rerun.stdout)\(rerun.stderr)")
         let resumed = events(rerun).first { $0["event"] as? String == "resumed" }
         let offset = resumed?["offset"] as? Int ?? 0
-        #expect(offset >= 8 << 20 && offset < 40 << 20, "resumed at \(offset)")
+        #expect(offset >= 8 << 20 && offset < 72 << 20, "resumed at \(offset)")
         #expect(readTree(server.data + "/dst").files == files)
         #expect(!allNames(server.data + "/dst").contains { $0.contains(".sc-partial") })
         #expect((summary(rerun)["copied"] as? Int ?? 99) <= files.count)
