@@ -265,4 +265,7 @@ skipped in folders the run created itself, so no lookup is spent on them.
 MD
 # --- 5. S3 against moto, side by side with rclone (issue: S3) ------------------------------------
 scripts/bench-s3.sh "$bin" "$work" "$runs"
+
+# --- 6. SFTP against OpenSSH's sshd, side by side with sftp and rclone (issue: SFTP) --------------
+scripts/bench-sftp.sh "$bin" "$work" "$runs"
 cat docs/benchmarks.md
