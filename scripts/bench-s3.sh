@@ -7,11 +7,7 @@ cd "$(dirname "$0")/.."
 bin=$1 work=$2 runs=${3:-3}
 export HOME=$work/home SYNC_CORE_STATE=$work/state.db
 mkdir -p "$HOME"
-ns() { date +%s%N; }
-best_of() { sort -g | head -n 1; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN{printf "%.0f", n / s}'; }
-pct() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.0f", 100 * a / b}'; }
-verdict() { awk -v v="$1" -v t="$2" 'BEGIN{print (v >= t) ? "met" : "NOT met"}'; }
+. scripts/bench-lib.sh
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 endpoint=http://127.0.0.1:$port
@@ -21,7 +17,7 @@ moto=$!
 trap 'kill -9 "$moto" 2>/dev/null || true' EXIT
 for _ in $(seq 150); do curl -s -o /dev/null "$endpoint/" && break; sleep 0.2; done
 moto_pid=$(pgrep -P "$moto" -f moto_server || echo "$moto")
-moto_cpu() { awk '{print $14 + $15}' "/proc/$moto_pid/stat"; }
+server_cpu() { awk '{print $14 + $15}' "/proc/$moto_pid/stat"; }
 
 printf 'secret_access_key=bench-secret\n' | "$bin/sync-core" account add s3 bench --set provider=other \
     --set "endpoint=$endpoint" --set access_key_id=bench-key --stdin > /dev/null
@@ -32,33 +28,12 @@ sc() { "$bin/sync-core" "$@" --no-progress >/dev/null 2>"$work/err" || { cat "$w
 rc() { env -u AWS_CA_BUNDLE rclone --config /dev/null "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; return 1; }; }
 for b in bench-sc bench-rc bench-src; do curl -s -X PUT "$endpoint/$b" > /dev/null; done
 
-make_tree() {  # folder, files, bytes, folders
-    [ -d "$1" ] && [ "$(find "$1" -type f | wc -l)" = "$2" ] && return
-    rm -rf "$1"
-    python3 - "$1" "$2" "$3" "$4" <<'PY'
-import os, sys
-root, files, size, folders = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-for i in range(files):
-    d = os.path.join(root, "d%04d" % (i % folders))
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "f%05d.bin" % i), "wb") as f:
-        f.write(os.urandom(size))
-PY
-}
 large=$work/s3-large
 make_tree "$large" 4 268435456 1
 smalls=$work/s3-small
 make_tree "$smalls" 2000 16384 20
 cat "$large"/*/* "$smalls"/*/* > /dev/null
 
-# One timing: wall seconds and moto's CPU seconds over it.
-timed() {  # output file, command…
-    local out=$1 c0 c1 t0 t1; shift
-    c0=$(moto_cpu); t0=$(ns)
-    "$@"
-    t1=$(ns); c1=$(moto_cpu)
-    awk -v a="$t0" -v b="$t1" -v c="$((c1 - c0))" 'BEGIN{printf "%.3f %.2f\n", (b - a) / 1e9, c / 100}' >> "$out"
-}
 # Uploads: the tools take turns into fresh prefixes, emptied after each run so moto's memory
 # stays level. Downloads: from one copy uploaded beforehand, into fresh local folders.
 for set in large small; do

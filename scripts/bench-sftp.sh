@@ -8,10 +8,7 @@ cd "$(dirname "$0")/.."
 bin=$1 work=$2 runs=${3:-3}
 export HOME=$work/home SYNC_CORE_STATE=$work/state.db
 mkdir -p "$HOME"
-ns() { date +%s%N; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN{printf "%.0f", n / s}'; }
-pct() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.0f", 100 * a / b}'; }
-verdict() { awk -v v="$1" -v t="$2" 'BEGIN{print (v >= t) ? "met" : "NOT met"}'; }
+. scripts/bench-lib.sh
 
 # The server: a host key, a client key and a config of its own (../shared/api/sftp.md §11).
 srv=$work/sshd
@@ -43,7 +40,7 @@ for _ in $(seq 100); do grep -q "Server listening" "$srv/sshd.log" 2>/dev/null &
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$srv/host_key.pub")" > "$srv/known_hosts"
 user=$(id -un)
 root=$srv/data
-sshd_cpu() {  # CPU ticks of sshd and of the sessions it forked and reaped (utime stime cutime cstime)
+server_cpu() {  # CPU ticks of sshd and of the sessions it forked and reaped (utime stime cutime cstime)
     awk '{print $14 + $15 + $16 + $17}' "/proc/$sshd/stat"
 }
 
@@ -61,32 +58,12 @@ sf() {  # OpenSSH's sftp with a batch of commands
         { cat "$work/err" >&2; return 1; }
 }
 
-make_tree() {  # folder, files, bytes, folders
-    [ -d "$1" ] && [ "$(find "$1" -type f | wc -l)" = "$2" ] && return
-    rm -rf "$1"
-    python3 - "$1" "$2" "$3" "$4" <<'PY'
-import os, sys
-root, files, size, folders = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-for i in range(files):
-    d = os.path.join(root, "d%04d" % (i % folders))
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "f%05d.bin" % i), "wb") as f:
-        f.write(os.urandom(size))
-PY
-}
 big=$work/sftp-big
 make_tree "$big" 1 1073741824 1
 smalls=$work/sftp-small
 make_tree "$smalls" 2000 16384 20
 cat "$big"/*/* "$smalls"/*/* > /dev/null
 
-timed() {  # output file, command…
-    local out=$1 c0 c1 t0 t1; shift
-    c0=$(sshd_cpu); t0=$(ns)
-    "$@"
-    t1=$(ns); c1=$(sshd_cpu)
-    awk -v a="$t0" -v b="$t1" -v c="$((c1 - c0))" 'BEGIN{printf "%.3f %.2f\n", (b - a) / 1e9, c / 100}' >> "$out"
-}
 for f in up-big down-big up-small; do for t in sc rc sf; do : > "$work/sftp-$f.$t"; done; done
 # The tools take turns; what a run wrote is removed before the next, so the server's disk and page
 # cache treat them alike.

@@ -39,29 +39,13 @@ import Testing
         }.last { $0["event"] as? String == "summary" } ?? [:]
     }
 
-    /// Starts the CLI in the background; returns its pid.
+    /// Starts the CLI in the background.
     func start(_ args: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestSupport.cli)
-        process.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["HOME"] = home
-        env["SYNC_CORE_STATE"] = state
-        env["SYNC_CORE_PLUGIN_PATH"] = nil
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+        try TestSupport.startCLI(args, home: home, state: state)
     }
 
     func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return false
+        TestSupport.waitUntil(seconds, condition)
     }
 
     @Test func aSecondMigrateTransfersNothingAndReadsNoFile() throws {

@@ -31,33 +31,14 @@ final class SFTPWorld {
             stdin: stdin)
     }
 
-    /// Starts the CLI in the background, its output into files in `home`.
+    /// Starts the CLI in the background, its output into `home`/bg.out and bg.err.
     func start(_ args: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestSupport.cli)
-        process.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["HOME"] = home
-        env["XDG_CONFIG_HOME"] = home + "/.config"
-        env["SYNC_CORE_STATE"] = state
-        env["SYNC_CORE_PLUGIN_PATH"] = nil
-        process.environment = env
-        FileManager.default.createFile(atPath: home + "/bg.out", contents: nil)
-        FileManager.default.createFile(atPath: home + "/bg.err", contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: home + "/bg.out")
-        process.standardError = FileHandle(forWritingAtPath: home + "/bg.err")
-        try process.run()
-        return process
+        try TestSupport.startCLI(args, home: home, state: state, output: home + "/bg")
     }
 }
 
 private func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        Thread.sleep(forTimeInterval: 0.02)
-    }
-    return false
+    TestSupport.waitUntil(seconds, condition)
 }
 
 private func events(_ output: TestSupport.Output) -> [[String: Any]] {

@@ -73,6 +73,42 @@ enum TestSupport {
         return try run(cli, arguments, environment: env, stdin: stdin)
     }
 
+    /// Starts the CLI in the background with a private HOME and state database. Its output goes to
+    /// `output`.out and `output`.err when given, else nowhere.
+    static func startCLI(_ arguments: [String], home: String, state: String, output: String? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: cli)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = home
+        env["XDG_CONFIG_HOME"] = home + "/.config"
+        env["SYNC_CORE_STATE"] = state
+        env["SYNC_CORE_PLUGIN_PATH"] = nil
+        env["SYNC_CORE_CONFIG"] = nil
+        process.environment = env
+        if let output {
+            FileManager.default.createFile(atPath: output + ".out", contents: nil)
+            FileManager.default.createFile(atPath: output + ".err", contents: nil)
+            process.standardOutput = FileHandle(forWritingAtPath: output + ".out")
+            process.standardError = FileHandle(forWritingAtPath: output + ".err")
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        return process
+    }
+
+    /// Polls `condition` until it holds or `seconds` pass; whether it held.
+    static func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return false
+    }
+
     /// Compiles C sources into a shared object with the system compiler, as a third party would.
     static func compileSharedObject(
         sources: [String], output: String, includeDirectories: [String], defines: [String] = [],

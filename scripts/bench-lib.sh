@@ -1,0 +1,30 @@
+# Helpers shared by the bench sections that run on their own (bench-s3.sh, bench-sftp.sh): source it.
+ns() { date +%s%N; }
+best_of() { sort -g | head -n 1; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN{printf "%.0f", n / s}'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.0f", 100 * a / b}'; }
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN{print (v >= t) ? "met" : "NOT met"}'; }
+
+make_tree() {  # folder, files, bytes, folders: random files, kept when already there
+    [ -d "$1" ] && [ "$(find "$1" -type f | wc -l)" = "$2" ] && return
+    rm -rf "$1"
+    python3 - "$1" "$2" "$3" "$4" <<'PY'
+import os, sys
+root, files, size, folders = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+for i in range(files):
+    d = os.path.join(root, "d%04d" % (i % folders))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%05d.bin" % i), "wb") as f:
+        f.write(os.urandom(size))
+PY
+}
+
+# One timing appended to a file: wall seconds and the CPU seconds of the server under test over it
+# (each script defines server_cpu, in clock ticks).
+timed() {  # output file, command…
+    local out=$1 c0 c1 t0 t1; shift
+    c0=$(server_cpu); t0=$(ns)
+    "$@"
+    t1=$(ns); c1=$(server_cpu)
+    awk -v a="$t0" -v b="$t1" -v c="$((c1 - c0))" 'BEGIN{printf "%.3f %.2f\n", (b - a) / 1e9, c / 100}' >> "$out"
+}
