@@ -185,9 +185,10 @@ final class SFTPConnector: Connector, ServerMove, OnDemandHashing, QuotaReportin
         }
     }
 
-    /// Renames a finished partial file onto its target. SFTP v3 renames never replace (libssh2
-    /// 1.10 has no posix-rename), so a replaced target is removed first: for that moment the path
-    /// is empty, but never half written.
+    /// Renames a finished partial file onto its target. SFTP v3 renames never replace, and libssh2
+    /// 1.10 cannot send OpenSSH's posix-rename: a replacement goes through `mv -f` (rename(2) on the
+    /// server, atomic) when the server runs commands; otherwise the target is removed first, and
+    /// for that moment the path is empty, but never half written.
     func renameIntoPlace(_ partial: String, _ target: String, _ path: String, replace: Bool, on c: SSHConnection)
         throws
     {
@@ -204,6 +205,17 @@ final class SFTPConnector: Connector, ServerMove, OnDemandHashing, QuotaReportin
             throw ConnectorFailure(.isADirectory, "sftp: write '\(path)': a folder is in the way")
         }
         guard replace else { throw ConnectorFailure(.exists, "sftp: write '\(path)': already exists") }
+        if !partial.contains("\n") && !target.contains("\n") && hasher.runsCommands(using: c) {
+            do {
+                if try c.commandChannel("mv -f", host: host).request([partial, target]).status == 0 {
+                    host.log(.debug, "sftp: replaced '\(path)' in one step (mv -f)")
+                    return
+                }
+            } catch {
+                c.dropCommandChannel("mv -f")
+                if c.isBroken { throw error }
+            }
+        }
         rc = libssh2_sftp_unlink_ex(c.sftp, target, UInt32(target.utf8.count))
         if rc == 0 { rc = rename() }
         guard rc == 0 else { throw c.failure(rc, "replace", path) }

@@ -12,8 +12,8 @@ final class SSHConnection {
     private let socket: Int32
     private(set) var isBroken = false
     var idleSince = Date()
-    /// Hashing processes started on this session, by program (HashChannel).
-    private var hashChannels: [String: HashChannel] = [:]
+    /// Command processes started on this session, by program (CommandChannel).
+    private var commandChannels: [String: CommandChannel] = [:]
 
     init(settings: SFTPSettings, host: ConnectorHost) throws {
         label = settings.label
@@ -61,25 +61,25 @@ final class SSHConnection {
 
     func markBroken() { isBroken = true }
 
-    /// This session's hashing process for `program`, started on first use.
-    func hashChannel(_ program: String, host: ConnectorHost) throws -> HashChannel {
-        if let open = hashChannels[program] { return open }
-        let started = try HashChannel(program: program, on: self)
+    /// This session's process for `program`, started on first use.
+    func commandChannel(_ program: String, host: ConnectorHost) throws -> CommandChannel {
+        if let open = commandChannels[program] { return open }
+        let started = try CommandChannel(program: program, on: self)
         host.log(.debug, "sftp: started a \(program) process on a session to \(label)")
-        hashChannels[program] = started
+        commandChannels[program] = started
         return started
     }
 
-    /// Drops a hashing process that failed; the next request starts another.
-    func dropHashChannel(_ program: String) {
-        hashChannels.removeValue(forKey: program)?.close()
+    /// Drops a command process that failed; the next request starts another.
+    func dropCommandChannel(_ program: String) {
+        commandChannels.removeValue(forKey: program)?.close()
     }
 
     /// Ends the session: politely when it still works, by closing the socket when it does not
     /// (a goodbye to a dead server would wait out the timeout).
     func close() {
-        for channel in hashChannels.values { channel.close() }
-        hashChannels = [:]
+        for channel in commandChannels.values { channel.close() }
+        commandChannels = [:]
         if !isBroken { libssh2_sftp_shutdown(sftp) }
         SSHConnection.release(session, socket, polite: !isBroken)
     }

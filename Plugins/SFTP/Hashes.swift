@@ -3,7 +3,7 @@ import Foundation
 
 /// MD5 and SHA-1 computed by the server (SFTP has no checksum request): `md5sum`/`sha1sum`, when
 /// the server is found to run them — detected once per account, never assumed. Files are hashed
-/// through a hashing process kept open on each session (HashChannel), so a file costs no command
+/// through a hashing process kept open on each session (CommandChannel), so a file costs no command
 /// start, and requests are batched: while one batch runs, requests that arrive wait and the next
 /// batch takes them all (group commit). rclone starts one command per file, and waits on it.
 final class RemoteHasher: @unchecked Sendable {
@@ -39,6 +39,11 @@ final class RemoteHasher: @unchecked Sendable {
     init(enabled: Bool, host: ConnectorHost) {
         self.enabled = enabled
         self.host = host
+    }
+
+    /// Whether the server runs POSIX commands (found while probing for the hash programs).
+    func runsCommands(using connection: SSHConnection) -> Bool {
+        !commands(using: connection).isEmpty
     }
 
     /// The kinds the server computes, probing it on `connection` the first time.
@@ -114,15 +119,15 @@ final class RemoteHasher: @unchecked Sendable {
             return try paths.map { try single($0, program: program, on: connection) }
         }
         do {
-            let channel = try connection.hashChannel(program, host: host)
-            let lines = try channel.request(paths)
+            let channel = try connection.commandChannel(program, host: host)
+            let lines = try channel.request(paths).lines
             if lines.count == paths.count {
                 let parsed = lines.map(firstField)
                 if parsed.allSatisfy({ $0 != nil }) { return parsed }
             }
-            return try paths.map { path in try channel.request([path]).first.flatMap(firstField) }
+            return try paths.map { path in try channel.request([path]).lines.first.flatMap(firstField) }
         } catch {
-            connection.dropHashChannel(program)
+            connection.dropCommandChannel(program)
             throw error
         }
     }

@@ -125,6 +125,15 @@ private func allNames(_ root: String) -> [String] {
                 .modificationDate] as? Date
         #expect(backTime == oldTime)
 
+        // A changed file replaces the old one in one step: the server's `mv -f` (rename(2)).
+        let changed = Array("a new version of the file".utf8)
+        try Data(changed).write(to: URL(fileURLWithPath: src + "/Films/it's \"quoted\" $HOME `x`.txt"))
+        let update = try world.cli(["copy", src, "sftp:nas/tree", "-v"])
+        #expect(update.status == 0, "\(update.stderr)")
+        #expect(update.stderr.contains("in one step (mv -f)"), "\(update.stderr)")
+        #expect(readTree(server.data + "/tree").files["Films/it's \"quoted\" $HOME `x`.txt"] == changed)
+        files["Films/it's \"quoted\" $HOME `x`.txt"] = changed
+
         // A corrupted file on the server is what `check` is for: the server's md5 tells.
         let victim = server.data + "/tree/Films/Amélie (2001)/Amélie.mp4"
         var bytes = try Data(contentsOf: URL(fileURLWithPath: victim))
@@ -326,6 +335,11 @@ private func allNames(_ root: String) -> [String] {
         #expect(readTree(server.data + "/up").files == files)
         let again = try world.cli(["migrate", src, "sftp:nas/up"])
         #expect((again.stdout + again.stderr).contains("copied 0 files"), "\(again.stderr)")
+        // Without commands a replacement removes the old file first, then renames.
+        try Data("three".utf8).write(to: URL(fileURLWithPath: src + "/two.txt"))
+        let update = try world.cli(["copy", src, "sftp:nas/up"])
+        #expect(update.status == 0, "\(update.stderr)")
+        #expect(readTree(server.data + "/up").files["two.txt"] == Array("three".utf8))
     }
 
     /// The user's every-15-minutes job: finished videos and subtitles from Put.io to the NAS.

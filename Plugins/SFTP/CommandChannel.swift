@@ -1,31 +1,33 @@
 import CLibssh2
 import ConnectorKit
 
-/// A long-lived hashing process on the server, one per session and program: a POSIX shell loop
-/// that reads a count and that many paths, runs the program once on all of them and prints an end
-/// marker. Starting a command costs the server a login shell (its rc files: 150 ms here, the price
-/// rclone pays per file); through this channel a batch costs one fork of md5sum or sha1sum.
-final class HashChannel {
+/// A long-lived process on the server, one per session and program: a POSIX shell loop that reads
+/// a count and that many arguments (paths), runs the program once on all of them and prints an end
+/// marker with its exit status. Starting a command costs the server a login shell (its rc files:
+/// 150 ms here, the price rclone pays per file); through this channel a request costs one fork of
+/// md5sum, sha1sum or mv.
+final class CommandChannel {
     private let channel: OpaquePointer
     private let connection: SSHConnection
     private var buffer: [UInt8] = []
-    private static let end = "#sync-core-end"
+    private static let end = "#sync-core-end "
 
     init(program: String, on connection: SSHConnection) throws {
         self.connection = connection
         guard let channel = libssh2_channel_open_ex(connection.session, "session", 7, 2 << 20, 32768, nil, 0) else {
-            throw connection.failure(libssh2_session_last_errno(connection.session), "start a hashing process on", "")
+            throw connection.failure(libssh2_session_last_errno(connection.session), "start \(program) on", "")
         }
         self.channel = channel
         // `exec /bin/sh` whatever the login shell; the script holds no single quote. `--` keeps
         // names starting with '-' names; </dev/null keeps the program off the protocol.
         let script =
             "while IFS= read -r n; do set --; while [ \"$n\" -gt 0 ]; do IFS= read -r f; set -- \"$@\" \"$f\"; n=$((n-1)); done; "
-            + "if [ $# -gt 0 ]; then \(program) -- \"$@\" </dev/null 2>/dev/null; fi; echo '\(HashChannel.end)'; done"
+            + "s=0; if [ $# -gt 0 ]; then \(program) -- \"$@\" </dev/null 2>/dev/null; s=$?; fi; "
+            + "echo '\(CommandChannel.end)'$s; done"
         let command = "exec /bin/sh -c " + ShellQuote.quote(script)
         guard libssh2_channel_process_startup(channel, "exec", 4, command, UInt32(command.utf8.count)) == 0 else {
             libssh2_channel_free(channel)
-            throw ConnectorFailure(.unsupported, "sftp: \(connection.label) would not start a hashing process")
+            throw ConnectorFailure(.unsupported, "sftp: \(connection.label) would not start \(program)")
         }
         do {
             // An empty request answers with the marker alone; whatever a chatty rc file printed
@@ -37,12 +39,11 @@ final class HashChannel {
         }
     }
 
-    /// The program's output lines for `paths` (none may hold a newline): one per file it could
-    /// read, in order.
-    func request(_ paths: [String]) throws -> [Substring] {
+    /// The program's output lines and exit status for `paths` (none may hold a newline).
+    func request(_ paths: [String]) throws -> (lines: [Substring], status: Int32) {
         try send("\(paths.count)\n" + paths.map { $0 + "\n" }.joined())
-        let text = try readUntilEnd()
-        return text.split(separator: "\n")
+        let (text, status) = try readUntilEnd()
+        return (text.split(separator: "\n"), status)
     }
 
     private func send(_ text: String) throws {
@@ -54,33 +55,36 @@ final class HashChannel {
                     channel, 0, raw.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self),
                     raw.count - offset)
             }
-            guard n > 0 else { throw connection.failure(Int32(n), "send paths to hash on", "") }
+            guard n > 0 else { throw connection.failure(Int32(n), "send a request to", "") }
             offset += n
         }
         bytes.removeAll()
     }
 
-    /// Output up to the end marker's line, which is consumed.
-    private func readUntilEnd() throws -> String {
-        let marker = Array((HashChannel.end + "\n").utf8)
+    /// Output up to the end marker's line, which is consumed, and the status the marker carries.
+    private func readUntilEnd() throws -> (String, Int32) {
+        let marker = Array(CommandChannel.end.utf8)
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
-            if let range = HashChannel.find(marker, in: buffer) {
+            if let range = CommandChannel.find(marker, in: buffer),
+                let newline = buffer[range.upperBound...].firstIndex(of: UInt8(ascii: "\n"))
+            {
                 let text = String(decoding: buffer[..<range.lowerBound], as: UTF8.self)
-                buffer.removeSubrange(..<range.upperBound)
-                return text
+                let status = Int32(String(decoding: buffer[range.upperBound..<newline], as: UTF8.self)) ?? -1
+                buffer.removeSubrange(...newline)
+                return (text, status)
             }
             let n = chunk.withUnsafeMutableBytes { raw in
                 libssh2_channel_read_ex(channel, 0, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
             }
             guard n > 0 else {
                 throw n == 0
-                    ? ConnectorFailure(.transient, "sftp: the hashing process on \(connection.label) ended")
-                    : connection.failure(Int32(n), "read hashes from", "")
+                    ? ConnectorFailure(.transient, "sftp: a command process on \(connection.label) ended")
+                    : connection.failure(Int32(n), "read a command's answer from", "")
             }
             buffer.append(contentsOf: chunk[..<n])
             guard buffer.count < 64 << 20 else {
-                throw ConnectorFailure(.internal, "sftp: the hashing process on \(connection.label) said too much")
+                throw ConnectorFailure(.internal, "sftp: a command process on \(connection.label) said too much")
             }
         }
     }
