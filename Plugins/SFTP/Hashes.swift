@@ -9,7 +9,7 @@ import Foundation
 final class RemoteHasher: @unchecked Sendable {
     private enum Support {
         case unknown
-        case commands([HashKind: String])
+        case commands([HashKind: String], streams: Bool)
     }
 
     private final class Request {
@@ -39,6 +39,16 @@ final class RemoteHasher: @unchecked Sendable {
     init(enabled: Bool, host: ConnectorHost) {
         self.enabled = enabled
         self.host = host
+    }
+
+    /// The program that hashes `kind` on this server while a file is written (StreamingHash), when
+    /// its `dd` reads exact byte counts.
+    func streamingProgram(_ kind: HashKind, using connection: SSHConnection) -> String? {
+        guard let program = commands(using: connection)[kind] else { return nil }
+        condition.lock()
+        defer { condition.unlock() }
+        if case .commands(_, let streams) = support, streams { return program }
+        return nil
     }
 
     /// Whether the server runs POSIX commands (found while probing for the hash programs).
@@ -151,12 +161,16 @@ final class RemoteHasher: @unchecked Sendable {
     private func commands(using connection: SSHConnection) -> [HashKind: String] {
         condition.lock()
         defer { condition.unlock() }
-        if case .commands(let known) = support { return known }
+        if case .commands(let known, _) = support { return known }
         var found: [HashKind: String] = [:]
+        var streams = false
         if enabled {
             // Each program hashes empty input; the answer must be the known digest of nothing, so
             // a shell that is not POSIX, or a forced sftp-only login, finds none.
-            let probe = RemoteHasher.candidates.map { "\($0.1) </dev/null 2>/dev/null" }.joined(separator: "; ")
+            // The last one checks that `dd` stops at an exact byte count (GNU's iflag=count_bytes).
+            let probe =
+                RemoteHasher.candidates.map { "\($0.1) </dev/null 2>/dev/null" }.joined(separator: "; ")
+                + "; printf abcdef | dd bs=1048576 count=2 iflag=count_bytes status=none 2>/dev/null; echo"
             let result = try? connection.run(probe)
             // A session that died under the probe proves nothing: ask again next time.
             if connection.isBroken { return [:] }
@@ -164,6 +178,7 @@ final class RemoteHasher: @unchecked Sendable {
             for (kind, program, empty) in RemoteHasher.candidates where text.contains(empty) {
                 found[kind] = program
             }
+            streams = text.split(separator: "\n").contains("ab")
             host.log(
                 .info,
                 found.isEmpty
@@ -171,7 +186,7 @@ final class RemoteHasher: @unchecked Sendable {
                     : "sftp: \(connection.label) computes \(found.values.sorted().joined(separator: ", ")) for verification"
             )
         }
-        support = .commands(found)
+        support = .commands(found, streams: streams)
         return found
     }
 }

@@ -27,6 +27,8 @@ final class SFTPWriter: SuspendableWriter {
     /// A large file's parts on several sessions at once (nil: all on this writer's session).
     private var parallel: SFTPParallelWrite?
     private var part: UnsafeMutableRawBufferPointer?
+    /// The server hashing a parallel upload as its gap-free prefix grows (nil: hashed at the end).
+    private var streaming: StreamingHash?
     private var partFill = 0
     /// Files at least this large go up in parts on several sessions.
     static let parallelThreshold: Int64 = 64 << 20
@@ -67,6 +69,12 @@ final class SFTPWriter: SuspendableWriter {
             parallel = SFTPParallelWrite(
                 pool: connector.pool, remote: partial, path: path, sessions: connector.sessionsPerFile,
                 partSize: 8 << 20, from: resumedAt ?? 0)
+            let kinds = options.wantHashes.intersection(connector.hasher.kinds(using: connection))
+            if let kind = [HashKind.sha1, .md5].first(where: kinds.contains),
+                let program = connector.hasher.streamingProgram(kind, using: connection)
+            {
+                streaming = try? StreamingHash(kind: kind, program: program, file: partial, on: connection)
+            }
         }
         if let resumedAt {
             written = resumedAt
@@ -118,9 +126,20 @@ final class SFTPWriter: SuspendableWriter {
             try writeHere(bytes)
         }
         let confirmed = parallel?.confirmed ?? written
+        feedStreamingHash(confirmed)
         if let checkpoint = options.checkpoint, confirmed - lastCheckpoint >= SFTPWriter.checkpointInterval {
             lastCheckpoint = confirmed
             checkpoint(SFTPWriter.tokenPrefix + String(confirmed), confirmed)
+        }
+    }
+
+    /// Lets the server's running hash read what is confirmed; on any trouble it is dropped, and the
+    /// file is hashed after the upload instead.
+    private func feedStreamingHash(_ confirmed: Int64) {
+        guard let streaming else { return }
+        do { try streaming.advance(to: confirmed) } catch {
+            streaming.close()
+            self.streaming = nil
         }
     }
 
@@ -211,7 +230,17 @@ final class SFTPWriter: SuspendableWriter {
         guard closed == 0 else { throw connection.failure(closed, "write", path) }
         // The server hashes what it stored, before the file is visible under its name.
         var hashes = localHasher?.finalize() ?? [:]
-        for kind in options.wantHashes.intersection(connector.hasher.kinds(using: connection)).sorted() {
+        if let streaming {
+            self.streaming = nil
+            if let digest = try? streaming.finish(total: written) {
+                hashes[streaming.kind] = digest
+                connector.host.log(.debug, "sftp: '\(path)' was hashed by the server while it was written")
+            } else if connection.isBroken {
+                throw ConnectorFailure(.transient, "sftp: the session was lost while '\(path)' was checked")
+            }
+        }
+        for kind in options.wantHashes.intersection(connector.hasher.kinds(using: connection)).sorted()
+        where hashes[kind] == nil {
             guard let digest = try connector.hasher.hash([partial], kind, using: connection)?.first ?? nil else {
                 throw ConnectorFailure(.transient, "sftp: the server could not hash '\(path)' after writing it")
             }
@@ -225,6 +254,8 @@ final class SFTPWriter: SuspendableWriter {
 
     func abort() {
         guard !released else { return }
+        streaming?.close()
+        streaming = nil
         try? parallel?.wait()  // parts in flight end before their file goes
         if let open = handle, !connection.isBroken { libssh2_sftp_close_handle(open) }
         handle = nil
@@ -235,6 +266,8 @@ final class SFTPWriter: SuspendableWriter {
     /// Stops, keeping the partial file for the resume token a checkpoint handed out.
     func suspend() {
         guard !released else { return }
+        streaming?.close()
+        streaming = nil
         try? parallel?.wait()
         if let open = handle, !connection.isBroken { libssh2_sftp_close_handle(open) }
         handle = nil

@@ -312,8 +312,10 @@ private func allNames(_ root: String) -> [String] {
         #expect(!FileManager.default.fileExists(atPath: server.data + "/dst/big.bin"), "a half file is visible")
 
         try server.start()
-        let rerun = try world.cli(["migrate", src, "sftp:nas/dst", "--json"])
+        let rerun = try world.cli(["migrate", src, "sftp:nas/dst", "--json", "-v"])
         #expect(rerun.status == 0, "\(rerun.stdout)\(rerun.stderr)")
+        // The resumed parts were hashed by the server as they landed, from the first byte.
+        #expect(rerun.stderr.contains("'dst/big.bin' was hashed by the server while it was written"), "\(rerun.stderr)")
         let resumed = events(rerun).first { $0["event"] as? String == "resumed" }
         let offset = resumed?["offset"] as? Int ?? 0
         #expect(offset >= 8 << 20 && offset < 72 << 20, "resumed at \(offset)")
