@@ -127,8 +127,8 @@ cat >> docs/benchmarks.md <<MD
 $(/usr/sbin/sshd -V 2>&1 | head -n 1 | cut -d, -f1) on 127.0.0.1 (internal-sftp), sharing the machine's $(nproc) cores with the
 tool measured; the server writes to the same disk. Best of $runs runs; "sshd … s CPU" is the
 server's CPU time in that run (encryption, and the hashing the tools ask of it). sync-core verifies
-every upload with the server's SHA-1 (sha1sum, through one hashing process per session) against
-the SHA-1 of the bytes it sent; rclone verifies with one md5sum command per file; OpenSSH's sftp
+every upload with the server's SHA-1 (sha1sum: small files through one hashing process per
+session, the 1 GiB file while it is written) against the SHA-1 of the bytes it sent; rclone verifies with one md5sum command per file; OpenSSH's sftp
 verifies nothing. Defaults otherwise (4 transfers for both sync-core and rclone).
 
 | measurement | sync-core | OpenSSH sftp | rclone copy | target | result |
