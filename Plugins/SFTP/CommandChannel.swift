@@ -14,21 +14,13 @@ final class CommandChannel {
 
     init(program: String, on connection: SSHConnection) throws {
         self.connection = connection
-        guard let channel = libssh2_channel_open_ex(connection.session, "session", 7, 2 << 20, 32768, nil, 0) else {
-            throw connection.failure(libssh2_session_last_errno(connection.session), "start \(program) on", "")
-        }
-        self.channel = channel
-        // `exec /bin/sh` whatever the login shell; the script holds no single quote. `--` keeps
-        // names starting with '-' names; </dev/null keeps the program off the protocol.
+        // `exec /bin/sh` whatever the login shell (the script goes quoted as one argument). `--`
+        // keeps names starting with '-' names; </dev/null keeps the program off the protocol.
         let script =
             "while IFS= read -r n; do set --; while [ \"$n\" -gt 0 ]; do IFS= read -r f; set -- \"$@\" \"$f\"; n=$((n-1)); done; "
             + "s=0; if [ $# -gt 0 ]; then \(program) -- \"$@\" </dev/null 2>/dev/null; s=$?; fi; "
             + "echo '\(CommandChannel.end)'$s; done"
-        let command = "exec /bin/sh -c " + ShellQuote.quote(script)
-        guard libssh2_channel_process_startup(channel, "exec", 4, command, UInt32(command.utf8.count)) == 0 else {
-            libssh2_channel_free(channel)
-            throw ConnectorFailure(.unsupported, "sftp: \(connection.label) would not start \(program)")
-        }
+        channel = try connection.start("exec /bin/sh -c " + ShellQuote.quote(script))
         do {
             // An empty request answers with the marker alone; whatever a chatty rc file printed
             // before it is dropped.
@@ -41,24 +33,9 @@ final class CommandChannel {
 
     /// The program's output lines and exit status for `paths` (none may hold a newline).
     func request(_ paths: [String]) throws -> (lines: [Substring], status: Int32) {
-        try send("\(paths.count)\n" + paths.map { $0 + "\n" }.joined())
+        try connection.send("\(paths.count)\n" + paths.map { $0 + "\n" }.joined(), to: channel)
         let (text, status) = try readUntilEnd()
         return (text.split(separator: "\n"), status)
-    }
-
-    private func send(_ text: String) throws {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { raw in
-                libssh2_channel_write_ex(
-                    channel, 0, raw.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self),
-                    raw.count - offset)
-            }
-            guard n > 0 else { throw connection.failure(Int32(n), "send a request to", "") }
-            offset += n
-        }
-        bytes.removeAll()
     }
 
     /// Output up to the end marker's line, which is consumed, and the status the marker carries.

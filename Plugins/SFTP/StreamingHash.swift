@@ -17,35 +17,16 @@ final class StreamingHash {
     init(kind: HashKind, program: String, file remote: String, on connection: SSHConnection) throws {
         self.kind = kind
         self.connection = connection
-        guard let channel = libssh2_channel_open_ex(connection.session, "session", 7, 2 << 20, 32768, nil, 0) else {
-            throw connection.failure(libssh2_session_last_errno(connection.session), "start \(program) on", "")
-        }
-        self.channel = channel
         // `kill 0` ends the whole pipeline when a read fails, so no digest of a part is printed.
         let script =
             "exec 3<\"$1\" || exit 1; while IFS= read -r n; do dd bs=1048576 count=\"$n\" iflag=count_bytes status=none <&3 || kill 0; done | \(program)"
-        let command = "exec /bin/sh -c \(ShellQuote.quote(script)) sh \(ShellQuote.quote(remote))"
-        guard libssh2_channel_process_startup(channel, "exec", 4, command, UInt32(command.utf8.count)) == 0 else {
-            libssh2_channel_free(channel)
-            throw ConnectorFailure(.unsupported, "sftp: \(connection.label) would not start \(program)")
-        }
+        channel = try connection.start("exec /bin/sh -c \(ShellQuote.quote(script)) sh \(ShellQuote.quote(remote))")
     }
 
     /// Has the server read the file up to `confirmed` bytes (acknowledged, without a gap).
     func advance(to confirmed: Int64) throws {
         guard confirmed > fed else { return }
-        var line = Array("\(confirmed - fed)\n".utf8)
-        var offset = 0
-        while offset < line.count {
-            let n = line.withUnsafeMutableBytes { raw in
-                libssh2_channel_write_ex(
-                    channel, 0, raw.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self),
-                    raw.count - offset)
-            }
-            guard n > 0 else { throw connection.failure(Int32(n), "feed the running hash on", "") }
-            offset += n
-        }
-        line.removeAll()
+        try connection.send("\(confirmed - fed)\n", to: channel)
         fed = confirmed
     }
 
