@@ -92,6 +92,7 @@ final class SSHConnection {
         Glibc.close(fd)
     }
 
+    /// libssh2's text for a session's last error (also before the connection is complete).
     static func message(_ session: OpaquePointer, _ rc: Int32) -> String {
         var message: UnsafeMutablePointer<CChar>?
         var length: Int32 = 0

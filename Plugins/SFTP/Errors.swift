@@ -64,11 +64,5 @@ extension SSHConnection {
     }
 
     /// libssh2's text for the session's last error.
-    func lastErrorMessage(_ rc: Int32) -> String {
-        var message: UnsafeMutablePointer<CChar>?
-        var length: Int32 = 0
-        libssh2_session_last_error(session, &message, &length, 0)
-        if let message, length > 0 { return String(cString: message) }
-        return "libssh2 error \(rc)"
-    }
+    func lastErrorMessage(_ rc: Int32) -> String { SSHConnection.message(session, rc) }
 }
