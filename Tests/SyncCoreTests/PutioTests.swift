@@ -460,6 +460,17 @@ final class PutioWorld {
             FileManager.default.contents(atPath: nas + "/" + name).map { String(decoding: $0, as: UTF8.self) }
         }
         #expect(read("a.txt") == "first" && read("a (2).txt") == "real" && read("a (3).txt") == "second!")
+        // The same names when the folder is sorted on disk (runs of one entry each).
+        let spilled = TestSupport.temporaryDirectory("putio-dups-spilled")
+        defer { try? FileManager.default.removeItem(atPath: spilled) }
+        let onDisk = try world.cli(["migrate", "putio:a/Dup", spilled, "--spill-after", "1"])
+        #expect(onDisk.status == 0, "\(onDisk.stdout)\(onDisk.stderr)")
+        #expect(onDisk.stderr.contains("stored as 'a (3).txt'"), "\(onDisk.stderr)")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: spilled).sorted() == [
+                "a (2).txt", "a (3).txt", "a.txt",
+            ])
+        #expect(FileManager.default.contents(atPath: spilled + "/a (3).txt") == Data("second!".utf8))
         let again = try world.cli(["migrate", "putio:a/Dup", nas])
         #expect((again.stdout + again.stderr).contains("copied 0 files"), "\(again.stdout)\(again.stderr)")
         // Account to account: the destination gets three distinct names, no duplicate.

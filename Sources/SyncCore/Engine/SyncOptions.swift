@@ -37,6 +37,9 @@ public struct SyncOptions: Sendable {
     public var state: (store: StateStore, job: Int64)?
     /// Total transfer rate across the run, bytes per second (nil: unlimited).
     public var bandwidthLimit: Int64?
+    /// Entries of one folder's listing held in memory; a bigger folder is sorted on disk.
+    public var spillAfter = SyncOptions.defaultSpillAfter
+    public static let defaultSpillAfter = 32_768
     /// Emit a `skipped` event per unchanged file (counted in the summary either way).
     public var reportSkipped = true
 

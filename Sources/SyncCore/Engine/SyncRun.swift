@@ -114,9 +114,7 @@ public final class SyncRun: @unchecked Sendable {
             name: options.mode == .check ? "sync-core checker" : "sync-core transfer")
         var sourceListingFailed = false
         var sourceHasEntries = false
-        // (relative path for reports, destination path to act on)
-        var deleteFiles: [(String, String)] = []
-        var deleteFolders: [(String, String)] = []
+        var deletions = Deletions(files: PathSpool(limit: options.spillAfter))
         if !sourceTop.isDirectory {
             runSingleFile(sourceTop, copier: copier, pool: pool)
             pool.finish()
@@ -135,6 +133,7 @@ public final class SyncRun: @unchecked Sendable {
                     "not transferred: its name collides with '\(other)' at the destination (\(self.collisionKind))")
             })
         march.retry = options.retry
+        march.spillAfter = options.spillAfter
         march.renamed = { path, name in
             self.record(.warning(path: path, message: "another file in the source has this name: stored as '\(name)'"))
         }
@@ -142,7 +141,7 @@ public final class SyncRun: @unchecked Sendable {
             destinationExists: destinationExists,
             visit: { pair in
                 if pair.source != nil { sourceHasEntries = true }
-                visit(pair, copier: copier, pool: pool, deleteFiles: &deleteFiles, deleteFolders: &deleteFolders)
+                visit(pair, copier: copier, pool: pool, deletions: &deletions)
             },
             failed: { failure in
                 if failure.side == .source { sourceListingFailed = true }
@@ -154,7 +153,7 @@ public final class SyncRun: @unchecked Sendable {
 
         if options.mode == .sync {
             deleteExtras(
-                files: deleteFiles, folders: deleteFolders, sourceListingFailed: sourceListingFailed,
+                &deletions, sourceListingFailed: sourceListingFailed,
                 sourceEmpty: !sourceHasEntries)
         }
         lock.lock()
@@ -182,21 +181,18 @@ public final class SyncRun: @unchecked Sendable {
             fail(name, "cannot look at the destination: \(error)")
             return
         }
-        var deleteFiles: [(String, String)] = []
-        var deleteFolders: [(String, String)] = []
+        var deletions = Deletions(files: PathSpool(limit: 1))
         visit(
             TreeMarch.Pair(
                 relative: name, name: name, source: file, destination: existing,
                 destinationPath: existing?.path ?? target,
-                encodedName: encoded), copier: copier, pool: pool, deleteFiles: &deleteFiles,
-            deleteFolders: &deleteFolders)
+                encodedName: encoded), copier: copier, pool: pool, deletions: &deletions)
     }
 
     // MARK: Decisions
 
     private func visit(
-        _ pair: TreeMarch.Pair, copier: FileCopier, pool: WorkerPool, deleteFiles: inout [(String, String)],
-        deleteFolders: inout [(String, String)]
+        _ pair: TreeMarch.Pair, copier: FileCopier, pool: WorkerPool, deletions: inout Deletions
     ) {
         let path = pair.relative
         if let refusal = NameCheck.refusal((pair.source ?? pair.destination)!, name: pair.name) {
@@ -219,7 +215,17 @@ public final class SyncRun: @unchecked Sendable {
             if options.mode == .check {
                 record(.differs(path: path, reason: "only in the destination")) { $0.differences += 1 }
             } else if options.mode == .sync {
-                if d.isDirectory { deleteFolders.append((path, d.path)) } else { deleteFiles.append((path, d.path)) }
+                if d.isDirectory {
+                    deletions.folders.append((path, d.path))
+                } else {
+                    do {
+                        try deletions.files.append(path, d.path)
+                    } catch {
+                        // A deletion that cannot be remembered fails the run's deletions, never
+                        // the other way round.
+                        fail(path, "cannot keep it on the list of deletions: \(error)")
+                    }
+                }
             }
         case (let s?, let d?):
             if s.isDirectory != d.isDirectory {
@@ -523,10 +529,15 @@ public final class SyncRun: @unchecked Sendable {
 
     // MARK: Deletions
 
-    private func deleteExtras(
-        files: [(String, String)], folders: [(String, String)], sourceListingFailed: Bool, sourceEmpty: Bool
-    ) {
-        let total = files.count + folders.count
+    /// What a sync deletes once every copy succeeded: (relative path for reports, destination
+    /// path to act on).
+    struct Deletions {
+        var files: PathSpool
+        var folders: [(String, String)] = []
+    }
+
+    private func deleteExtras(_ deletions: inout Deletions, sourceListingFailed: Bool, sourceEmpty: Bool) {
+        let total = deletions.files.count + deletions.folders.count
         guard total > 0 else { return }
         lock.lock()
         let copiesFailed = summary.failed > 0
@@ -547,20 +558,26 @@ public final class SyncRun: @unchecked Sendable {
             record(.deletionsSkipped(count: total, reason: reason)) { $0.deletionsSkipped += total }
             return
         }
-        for (file, at) in files {
-            if options.dryRun {
-                record(.wouldDelete(path: file)) { $0.deleted += 1 }
-                continue
+        do {
+            try deletions.files.forEach { file, at in
+                if options.dryRun {
+                    record(.wouldDelete(path: file)) { $0.deleted += 1 }
+                    return
+                }
+                do {
+                    try destination.remove(at)
+                    record(.deleted(path: file)) { $0.deleted += 1 }
+                } catch {
+                    fail(file, "cannot delete: \(error)")
+                }
             }
-            do {
-                try destination.remove(at)
-                record(.deleted(path: file)) { $0.deleted += 1 }
-            } catch {
-                fail(file, "cannot delete: \(error)")
-            }
+        } catch {
+            // The list could not be read back: the folders stay too (they hold what was not deleted).
+            fail("/", "cannot read the list of deletions back: \(error)")
+            return
         }
         // Deepest first, so each folder is empty when its turn comes.
-        for (folder, at) in folders.sorted(by: { $0.1.split(separator: "/").count > $1.1.split(separator: "/").count })
+        for (folder, at) in deletions.folders.sorted(by: { $0.1.split(separator: "/").count > $1.1.split(separator: "/").count })
         {
             if options.dryRun {
                 record(.wouldDelete(path: folder + "/")) { $0.deleted += 1 }

@@ -53,6 +53,9 @@ struct TreeMarch {
     /// Reports a file of a source that allows repeated names which, sharing its name with another,
     /// goes under a name of its own.
     var renamed: (_ relative: String, _ as: String) -> Void = { _, _ in }
+    /// Entries of one folder's listing held in memory; a bigger folder is spilled to disk in sorted
+    /// runs of this size (`SortedEntries`). Up to (1 + `prefetch`) × 2 listings are held at once.
+    var spillAfter = SyncOptions.defaultSpillAfter
 
     /// Calls `visit` for every pair, parents before children. A folder that cannot be listed is
     /// reported to `failed` and skipped (with everything below it); the march goes on.
@@ -77,13 +80,21 @@ struct TreeMarch {
                     continue
                 }
                 listers.submit {
-                    let result = Result {
-                        side == .source
-                            ? try children(
-                                source, join(sourceRoot, folder.relative), relative: folder.relative, decode: false)
-                            : try children(destination, folder.destinationPath, relative: folder.relative, decode: true)
+                    if side == .destination {
+                        listing.destination = Result {
+                            try children(destination, folder.destinationPath, relative: folder.relative, decode: true)
+                        }
+                    } else {
+                        // Collisions are resolved here too, beside the other side's listing: in a
+                        // huge folder that is one more pass over it.
+                        listing.source = Result {
+                            try dropCollisions(
+                                children(
+                                    source, join(sourceRoot, folder.relative), relative: folder.relative,
+                                    decode: false),
+                                in: folder.relative, report: { listing.collisions.append($0) })
+                        }
                     }
-                    if side == .source { listing.source = result } else { listing.destination = result }
                     listing.done.signal()
                 }
             }
@@ -95,8 +106,8 @@ struct TreeMarch {
             started[relative] = nil
             listing.done.wait()
             listing.done.wait()
-            var sourceEntries: [Named]
-            let destinationEntries: [Named]
+            let sourceEntries: SortedEntries
+            let destinationEntries: SortedEntries
             switch (listing.source, listing.destination) {
             case (.failure(let error), _):
                 failed(ListingFailure(side: .source, relative: relative, error: error))
@@ -108,106 +119,63 @@ struct TreeMarch {
                 sourceEntries = s
                 destinationEntries = d
             }
-            sourceEntries = dropCollisions(sourceEntries, in: relative)
-            func pair(_ name: String, _ s: Entry?, _ d: Entry?) -> Pair {
-                let encoded = d.map { String($0.name) } ?? names.encode(name)
-                return Pair(
-                    relative: relative.isEmpty ? name : relative + "/" + name, name: name, source: s, destination: d,
-                    destinationPath: d?.path ?? join(folder.destinationPath, encoded), encodedName: encoded)
-            }
-            // First pass: find the subfolders, queue them and start listing the next ones. Second
-            // pass: visit. Two cheap passes over sorted arrays beat holding a folder's pairs.
-            var subfolders: [Folder] = []
-            TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in
-                let sourceDir = s?.isDirectory == true
-                let destinationDir = d?.isDirectory == true
-                if sourceDir || (destinationDir && visitDestinationOnly && s == nil) {
-                    let p = pair(name, s, d)
-                    subfolders.append(
-                        Folder(
-                            relative: p.relative, destinationPath: p.destinationPath, onSource: sourceDir,
-                            onDestination: destinationDir))
+            for collision in listing.collisions {
+                switch collision {
+                case .collided(let path, let with): collided(path, with)
+                case .renamed(let path, let name): renamed(path, name)
                 }
             }
+            do {
+                try visitFolder(
+                    folder, sourceEntries, destinationEntries, pending: &pending, start: start, visit: visit)
+            } catch let error as SpillFile.Failure {
+                failed(ListingFailure(side: .source, relative: relative, error: error))
+            }
+        }
+    }
+
+    /// Queues a listed folder's subfolders (and starts listing the next ones), then visits its pairs.
+    private func visitFolder(
+        _ folder: Folder, _ sourceEntries: SortedEntries, _ destinationEntries: SortedEntries,
+        pending: inout [Folder], start: (Folder) -> FolderListing, visit: (Pair) throws -> Void
+    ) throws {
+        let relative = folder.relative
+        func pair(_ name: String, _ s: Entry?, _ d: Entry?) -> Pair {
+            let encoded = d.map { String($0.name) } ?? names.encode(name)
+            return Pair(
+                relative: relative.isEmpty ? name : relative + "/" + name, name: name, source: s, destination: d,
+                destinationPath: d?.path ?? join(folder.destinationPath, encoded), encodedName: encoded)
+        }
+        var subfolders: [Folder] = []
+        func note(_ name: String, _ s: Entry?, _ d: Entry?) -> Pair? {
+            let sourceDir = s?.isDirectory == true
+            let destinationDir = d?.isDirectory == true
+            guard sourceDir || (destinationDir && visitDestinationOnly && s == nil) else { return nil }
+            let p = pair(name, s, d)
+            subfolders.append(
+                Folder(
+                    relative: p.relative, destinationPath: p.destinationPath, onSource: sourceDir,
+                    onDestination: destinationDir))
+            return p
+        }
+        func queueSubfolders() {
             // Reverse so that popLast visits children in name order.
             pending.append(contentsOf: subfolders.reversed())
             for next in pending.suffix(prefetch) { _ = start(next) }
-            var visitError: Error?
-            TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in
-                guard visitError == nil else { return }
-                do {
-                    try visit(pair(name, s, d))
-                } catch {
-                    visitError = error
-                }
-            }
-            if let visitError { throw visitError }
         }
-    }
-
-    /// Source entries whose keys are equal. Files with the very same name, in a store that allows
-    /// that and reads by id, all travel: ordered by id, the first keeps the name and the others get
-    /// `name (2).ext`, `name (3).ext`, … (names the folder does not hold), each read by its id, so
-    /// the same files get the same names on every run. Anything else (names that differ only in case
-    /// for a case-insensitive destination, same-named folders) keeps the first and reports the others.
-    private func dropCollisions(_ entries: [Named], in relative: String) -> [Named] {
-        guard entries.count > 1 else { return entries }
-        // The usual case, no collision: return the listing itself, no copy of a huge folder.
-        let collides = entries.indices.dropFirst().contains { bytesEqual(entries[$0 - 1].key, entries[$0].key) }
-        guard collides else { return entries }
-        let byID = source.canReadByID && source.plugin.nameRules.duplicatesAllowed
-        var taken = Set(entries.map { Array($0.key.utf8) })
-        var kept: [Named] = []
-        kept.reserveCapacity(entries.count)
-        var extra: [Named] = []
-        var start = 0
-        while start < entries.count {
-            var end = start + 1
-            while end < entries.count && bytesEqual(entries[end].key, entries[start].key) { end += 1 }
-            var group = Array(entries[start..<end])
-            start = end
-            if group.count == 1 {
-                kept.append(group[0])
-                continue
+        if sourceEntries.isSpilled || destinationEntries.isSpilled {
+            // A huge folder is read back from disk once: subfolders are found while visiting.
+            try TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in
+                try visit(note(name, s, d) ?? pair(name, s, d))
             }
-            let sameName = group.allSatisfy { bytesEqual($0.name, group[0].name) }
-            let readable = group.allSatisfy { !$0.entry.isDirectory && $0.entry.id != nil }
-            guard byID && sameName && readable else {
-                for entry in group.dropFirst() {
-                    collided(relative.isEmpty ? entry.name : relative + "/" + entry.name, join(relative, group[0].name))
-                }
-                kept.append(group[0])
-                continue
-            }
-            group.sort { idPrecedes($0.entry.id!, $1.entry.id!) }
-            for index in group.indices {
-                group[index].entry.readID = group[index].entry.id
-                guard index > 0 else { continue }
-                let name = freeName(for: group[index].name, taken: &taken)
-                renamed(join(relative, group[index].name), join(relative, name))
-                group[index].name = name
-                group[index].key = names.foldsKeys ? names.key(name) : name
-            }
-            kept.append(group[0])
-            extra.append(contentsOf: group.dropFirst())
+            queueSubfolders()
+            return
         }
-        guard !extra.isEmpty else { return kept }
-        // The renamed ones sort elsewhere: merge needs the key order back.
-        return (kept + extra).sorted { bytesPrecede($0.key, $1.key) }
-    }
-
-    /// `stem (n).ext` for the lowest n ≥ 2 whose key no entry of the folder has.
-    private func freeName(for name: String, taken: inout Set<[UInt8]>) -> String {
-        let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
-        let stem = dot.map { String(name[..<$0]) } ?? name
-        let ext = dot.map { String(name[$0...]) } ?? ""
-        var n = 2
-        while true {
-            let candidate = "\(stem) (\(n))\(ext)"
-            let key = Array((names.foldsKeys ? names.key(candidate) : candidate).utf8)
-            if taken.insert(key).inserted { return candidate }
-            n += 1
-        }
+        // First pass: find the subfolders, queue them and start listing the next ones. Second
+        // pass: visit. Two cheap passes over sorted arrays beat holding a folder's pairs.
+        try TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in _ = note(name, s, d) }
+        queueSubfolders()
+        try TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in try visit(pair(name, s, d)) }
     }
 
     /// Folders listed ahead of the march.
@@ -215,8 +183,10 @@ struct TreeMarch {
 
     /// Both sides of one folder, filled in by the lister threads.
     final class FolderListing: @unchecked Sendable {
-        var source: Result<[Named], Error> = .success([])
-        var destination: Result<[Named], Error> = .success([])
+        var source: Result<SortedEntries, Error> = .success(.empty)
+        var destination: Result<SortedEntries, Error> = .success(.empty)
+        /// What resolving the source's collisions found, reported when the folder is visited.
+        var collisions: [Collision] = []
         /// Signalled once per side.
         let done = DispatchSemaphore(value: 0)
     }
@@ -231,7 +201,7 @@ struct TreeMarch {
 
     /// One folder's entries that the filter keeps, sorted by key bytes. Destination names are
     /// decoded from the destination's encoding first.
-    func children(_ session: Session, _ listed: String, relative: String, decode: Bool) throws -> [Named] {
+    func children(_ session: Session, _ listed: String, relative: String, decode: Bool) throws -> SortedEntries {
         var attempt = 1
         while true {
             do {
@@ -243,8 +213,10 @@ struct TreeMarch {
         }
     }
 
-    private func childrenOnce(_ session: Session, _ listed: String, relative: String, decode: Bool) throws -> [Named] {
-        var entries: [Named] = []
+    private func childrenOnce(_ session: Session, _ listed: String, relative: String, decode: Bool) throws
+        -> SortedEntries
+    {
+        var entries = ListingCollector(limit: spillAfter)
         let relativePrefix = relative.isEmpty ? "" : relative + "/"
         let listedSlash = listed.isEmpty ? "" : listed + "/"
         let cut = listedSlash.utf8.count
@@ -255,41 +227,54 @@ struct TreeMarch {
                 ? String(Substring(entry.path.utf8.dropFirst(cut))) : String(entry.name)
             let name = decode ? names.decode(raw) : raw
             if filter.isEmpty || filter.includes(entry, relative: relativePrefix + name) {
-                entries.append(Named(name: name, key: names.foldsKeys ? names.key(name) : name, entry: entry))
+                try entries.add(Named(name: name, key: names.foldsKeys ? names.key(name) : name, entry: entry))
             }
         }
-        if names.foldsKeys {
-            // Equal keys (a collision) are ordered by the names' own bytes: which one is kept is
-            // then the same on every run.
-            entries.sort {
-                bytesPrecede($0.key, $1.key) || (bytesEqual($0.key, $1.key) && bytesPrecede($0.name, $1.name))
-            }
-        } else {
-            entries.sort { bytesPrecede($0.key, $1.key) }
-        }
-        return entries
+        return try entries.finish()
     }
 
-    /// Merges two key-sorted lists, pairing equal keys (byte-exact).
-    static func merge(_ a: [Named], _ b: [Named], _ body: (String, Entry?, Entry?) -> Void) {
+    /// Merges two key-sorted folders, pairing equal keys (byte-exact).
+    static func merge(_ a: SortedEntries, _ b: SortedEntries, _ body: (String, Entry?, Entry?) throws -> Void) throws {
+        if let x = a.array, let y = b.array { return try merge(x, y, body) }
+        var left = try a.makeCursor()
+        var right = try b.makeCursor()
+        var x = try left.next()
+        var y = try right.next()
+        while x != nil || y != nil {
+            if let s = x, let d = y, bytesEqual(s.key, d.key) {
+                try body(s.name, s.entry, d.entry)
+                x = try left.next()
+                y = try right.next()
+            } else if let s = x, y.map({ bytesPrecede(s.key, $0.key) }) ?? true {
+                try body(s.name, s.entry, nil)
+                x = try left.next()
+            } else if let d = y {
+                try body(d.name, nil, d.entry)
+                y = try right.next()
+            }
+        }
+    }
+
+    /// The same for two folders held in memory, without cursors.
+    static func merge(_ a: [Named], _ b: [Named], _ body: (String, Entry?, Entry?) throws -> Void) rethrows {
         var i = 0
         var j = 0
         while i < a.count || j < b.count {
             if j == b.count {
-                body(a[i].name, a[i].entry, nil)
+                try body(a[i].name, a[i].entry, nil)
                 i += 1
             } else if i == a.count {
-                body(b[j].name, nil, b[j].entry)
+                try body(b[j].name, nil, b[j].entry)
                 j += 1
             } else if bytesEqual(a[i].key, b[j].key) {
-                body(a[i].name, a[i].entry, b[j].entry)
+                try body(a[i].name, a[i].entry, b[j].entry)
                 i += 1
                 j += 1
             } else if bytesPrecede(a[i].key, b[j].key) {
-                body(a[i].name, a[i].entry, nil)
+                try body(a[i].name, a[i].entry, nil)
                 i += 1
             } else {
-                body(b[j].name, nil, b[j].entry)
+                try body(b[j].name, nil, b[j].entry)
                 j += 1
             }
         }

@@ -52,12 +52,21 @@ struct TransferOptions: ParsableArguments {
     @Option(help: "Limit the total transfer rate, bytes per second (10M, 500k).")
     var bwlimit: String?
 
+    @Option(
+        name: .customLong("spill-after"),
+        help: """
+            Entries of one folder's listing kept in memory; a bigger folder is sorted on disk, in \
+            $TMPDIR or else /var/tmp.
+            """)
+    var spillAfter = SyncOptions.defaultSpillAfter
+
     @OptionGroup(title: "Filters") var filters: FilterOptions
 
     func run(_ mode: SyncOptions.Mode, configure: (inout SyncOptions) -> Void = { _ in }) throws {
         try reportingErrors {
             guard transfers >= 1 && transfers <= 256 else { throw ConfigError("--transfers must be between 1 and 256") }
             guard retries >= 1 else { throw ConfigError("--retries must be at least 1") }
+            guard spillAfter >= 1 else { throw ConfigError("--spill-after must be at least 1") }
             guard checkers >= 1 && checkers <= 256 else { throw ConfigError("--checkers must be between 1 and 256") }
             guard retryDelay >= 0 && retryDelay.isFinite else {
                 throw ConfigError("--retry-delay must not be negative")
@@ -85,6 +94,7 @@ struct TransferOptions: ParsableArguments {
             options.checkers = checkers
             options.filter = filter
             options.bandwidthLimit = limit
+            options.spillAfter = spillAfter
             options.reportSkipped = json  // only JSON output shows them
             configure(&options)
             // Every run but check is remembered in the history; migrate and move also keep file state.

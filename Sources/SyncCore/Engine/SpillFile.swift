@@ -1,0 +1,192 @@
+import Foundation
+import SyncHashes
+
+/// An unlinked temporary file (mode 0600) that holds sorted runs of listing entries, so that a folder of
+/// millions of entries is planned in a few megabytes. Unlinked at once: nothing is left behind by a
+/// crash, and the space is freed when the last reader closes it.
+///
+/// It lives in `$TMPDIR`, else `/var/tmp`: `/tmp` is often a RAM disk, which would only move the
+/// memory out of the process.
+final class SpillFile: @unchecked Sendable {
+    /// A spill that failed (a full disk, a missing temporary folder): the folder's listing fails
+    /// with this message, and the run goes on.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private let fd: Int32
+    private var end: Int64 = 0
+    let directory: String
+
+    static var defaultDirectory: String {
+        ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/tmp"
+    }
+
+    init(directory: String = SpillFile.defaultDirectory) throws {
+        self.directory = directory
+        // Named for an instant only: unlinked before anything is written.
+        var template = Array((directory + "/sync-core-listing.XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if fd >= 0 {
+            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        guard fd >= 0 else {
+            throw Failure(
+                description:
+                    "cannot make a temporary file in \(directory) for a huge listing: \(SpillFile.errnoText())"
+            )
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Appends one sorted run; returns where it lies.
+    func append(_ entries: [TreeMarch.Named]) throws -> Range<Int64> {
+        var encoder = SpillRecord.Encoder()
+        let start = end
+        for entry in entries {
+            encoder.add(entry)
+            if encoder.bytes.count >= 1 << 20 { try write(&encoder.bytes) }
+        }
+        try write(&encoder.bytes)
+        return start..<end
+    }
+
+    /// Appends bytes already encoded as records; returns where they lie.
+    func append(records bytes: inout [UInt8]) throws -> Range<Int64> {
+        let start = end
+        try write(&bytes)
+        return start..<end
+    }
+
+    private func write(_ bytes: inout [UInt8]) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(end)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw Failure(
+                    description: "cannot write a huge listing to \(directory): \(SpillFile.errnoText())")
+            }
+            done += n
+            end += Int64(n)
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Reads up to `count` bytes at `offset` into `buffer` (appending); returns how many.
+    func read(at offset: Int64, count: Int, into buffer: inout [UInt8]) throws -> Int {
+        let old = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: count))
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + old, count, off_t(offset)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else {
+                buffer.removeLast(count)
+                throw Failure(
+                    description: "cannot read a huge listing back from \(directory): \(SpillFile.errnoText())")
+            }
+            buffer.removeLast(count - n)
+            return n
+        }
+    }
+
+    private static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+/// One entry as bytes: `u32 length` then flags, the numbers that are set, and the strings
+/// (`u32 length` + UTF-8 each). Only this process reads it back, so native byte order.
+enum SpillRecord {
+    private static let directory: UInt8 = 1
+    private static let hasSize: UInt8 = 2
+    private static let hasMtime: UInt8 = 4
+    private static let hasID: UInt8 = 8
+    private static let hasReadID: UInt8 = 16
+    private static let invalidPath: UInt8 = 32
+    private static let ownKey: UInt8 = 64
+
+    struct Encoder {
+        var bytes: [UInt8] = []
+
+        mutating func add(_ named: TreeMarch.Named) {
+            let e = named.entry
+            let lengthAt = bytes.count
+            put(UInt32(0))
+            var flags: UInt8 = e.isDirectory ? directory : 0
+            if e.size != nil { flags |= hasSize }
+            if e.mtimeNanoseconds != nil { flags |= hasMtime }
+            if e.id != nil { flags |= hasID }
+            if e.readID != nil { flags |= hasReadID }
+            if !e.pathIsValidUTF8 { flags |= invalidPath }
+            let keyDiffers = !bytesEqual(named.key, named.name)
+            if keyDiffers { flags |= ownKey }
+            bytes.append(flags)
+            if let size = e.size { put(size) }
+            if let mtime = e.mtimeNanoseconds { put(mtime) }
+            put(named.name)
+            if keyDiffers { put(named.key) }
+            put(e.path)
+            if let id = e.id { put(id) }
+            if let readID = e.readID { put(readID) }
+            bytes.append(UInt8(e.hashes.count))
+            for (kind, value) in e.hashes {
+                bytes.append(UInt8(kind.rawValue))
+                put(value)
+            }
+            let length = UInt32(bytes.count - lengthAt - 4)
+            withUnsafeBytes(of: length) { bytes.replaceSubrange(lengthAt..<lengthAt + 4, with: $0) }
+        }
+
+        private mutating func put<T: FixedWidthInteger>(_ value: T) {
+            withUnsafeBytes(of: value) { bytes.append(contentsOf: $0) }
+        }
+
+        private mutating func put(_ string: String) {
+            var string = string
+            string.withUTF8 { utf8 in
+                put(UInt32(utf8.count))
+                bytes.append(contentsOf: utf8)
+            }
+        }
+    }
+
+    /// Decodes the record whose payload (after its length) is `payload`.
+    static func decode(_ payload: UnsafeRawBufferPointer) -> TreeMarch.Named {
+        var at = 0
+        func number<T: FixedWidthInteger>(_: T.Type) -> T {
+            defer { at += MemoryLayout<T>.size }
+            return payload.loadUnaligned(fromByteOffset: at, as: T.self)
+        }
+        func string() -> String {
+            let count = Int(number(UInt32.self))
+            defer { at += count }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: payload[at..<at + count]), as: UTF8.self)
+        }
+        let flags = payload[at]
+        at += 1
+        let size = flags & hasSize != 0 ? number(Int64.self) : nil
+        let mtime = flags & hasMtime != 0 ? number(Int64.self) : nil
+        let name = string()
+        let key = flags & ownKey != 0 ? string() : name
+        let path = string()
+        let id = flags & hasID != 0 ? string() : nil
+        let readID = flags & hasReadID != 0 ? string() : nil
+        var hashes: [HashKind: String] = [:]
+        let hashCount = Int(payload[at])
+        at += 1
+        for _ in 0..<hashCount {
+            let kind = HashKind(rawValue: Int32(payload[at]))
+            at += 1
+            let value = string()
+            if let kind { hashes[kind] = value }
+        }
+        var entry = Entry(
+            path: path, kind: flags & directory != 0 ? .directory : .file, size: size, mtimeNanoseconds: mtime, id: id,
+            hashes: hashes)
+        entry.readID = readID
+        entry.pathIsValidUTF8 = flags & invalidPath == 0
+        return TreeMarch.Named(name: name, key: key, entry: entry)
+    }
+}

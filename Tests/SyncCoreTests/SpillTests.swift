@@ -1,0 +1,105 @@
+import Foundation
+import SyncHashes
+import Testing
+
+@testable import SyncCore
+
+/// Huge folders are sorted on disk: what comes back must be exactly what went in, in order.
+@Suite struct SpillTests {
+    func named(_ i: Int) -> TreeMarch.Named {
+        // Names that sort differently from their numbers, unicode and long ones among them.
+        let name = i % 7 == 0 ? "Ünïcode \(i * 7919 % 1000) ✓ with a long tail of text" : "f\(i * 7919 % 1009)"
+        var entry = Entry(
+            path: "some/folder/" + name, kind: i % 5 == 0 ? .directory : .file,
+            size: i % 3 == 0 ? nil : Int64(i * 1000), mtimeNanoseconds: i % 4 == 0 ? nil : Int64(i) * 1_000_000_007,
+            id: i % 2 == 0 ? "id-\(i)" : nil,
+            hashes: i % 6 == 0 ? [.md5: "md5-\(i)", .crc32: "\(i)"] : [:])
+        entry.readID = i % 11 == 0 ? "read-\(i)" : nil
+        entry.pathIsValidUTF8 = i % 13 != 0
+        return TreeMarch.Named(name: name, key: i % 2 == 0 ? name.lowercased() : name, entry: entry)
+    }
+
+    func readAll(_ entries: SortedEntries) throws -> [TreeMarch.Named] {
+        var cursor = try entries.makeCursor()
+        var out: [TreeMarch.Named] = []
+        while let next = try cursor.next() { out.append(next) }
+        return out
+    }
+
+    func same(_ a: [TreeMarch.Named], _ b: [TreeMarch.Named]) -> Bool {
+        a.count == b.count
+            && zip(a, b).allSatisfy {
+                bytesEqual($0.name, $1.name) && bytesEqual($0.key, $1.key) && $0.entry == $1.entry
+                    && $0.entry.readID == $1.entry.readID && $0.entry.pathIsValidUTF8 == $1.entry.pathIsValidUTF8
+            }
+    }
+
+    @Test func spilledRunsComeBackMergedAndWhole() throws {
+        let input = (0..<2_000).map(named)
+        var collector = ListingCollector(limit: 37)
+        for entry in input { try collector.add(entry) }
+        let spilled = try collector.finish()
+        #expect(spilled.isSpilled)
+        #expect(spilled.count == input.count)
+        let expected = input.sorted(by: SortedEntries.precedes)
+        #expect(same(try readAll(spilled), expected))
+        // A cursor reads from the start every time.
+        #expect(same(try readAll(spilled), expected))
+
+        var small = ListingCollector(limit: 10_000)
+        for entry in input { try small.add(entry) }
+        let held = try small.finish()
+        #expect(!held.isSpilled)
+        #expect(same(try readAll(held), expected))
+    }
+
+    @Test func changesApplyInOrderOnBothKinds() throws {
+        let input = (0..<500).map(named)
+        for limit in [16, 10_000] {
+            var collector = ListingCollector(limit: limit)
+            for entry in input { try collector.add(entry) }
+            var entries = try collector.finish()
+            var expected = input.sorted(by: SortedEntries.precedes)
+            // Drop two, replace one, add two with keys of their own.
+            var replacement = expected[10]
+            replacement.entry.readID = "by-id"
+            entries.replaced[10] = replacement
+            entries.dropped = [3, 499]
+            let added = ["f (2)", "zzz last"].map {
+                TreeMarch.Named(name: $0, key: $0, entry: Entry(path: $0, kind: .file, size: 1))
+            }
+            entries.added = added
+            expected[10] = replacement
+            expected.remove(at: 499)
+            expected.remove(at: 3)
+            expected = (expected + added).sorted(by: SortedEntries.precedes)
+            #expect(same(try readAll(entries), expected), "limit \(limit)")
+        }
+    }
+
+    @Test func aSpillThatCannotBeWrittenIsAnErrorNamingWhere() throws {
+        var collector = ListingCollector(limit: 2, directory: "/nonexistent-sync-core-tmp")
+        try collector.add(named(1))
+        do {
+            try collector.add(named(2))
+            Issue.record("a spill into a missing folder succeeded")
+        } catch let error as SpillFile.Failure {
+            #expect("\(error)".contains("/nonexistent-sync-core-tmp"), "\(error)")
+        }
+    }
+
+    @Test func aSpooledListOfPathsComesBackInOrder() throws {
+        let pairs = (0..<3_000).map { ("Big/extra \($0) ✓.bin", "root/Big/extra \($0) ✓.bin") }
+        var spool = PathSpool(limit: 5)
+        for (a, b) in pairs { try spool.append(a, b) }
+        #expect(spool.count == pairs.count)
+        var back: [(String, String)] = []
+        try spool.forEach { back.append(($0, $1)) }
+        #expect(back.count == pairs.count)
+        #expect(zip(back, pairs).allSatisfy { bytesEqual($0.0, $1.0) && bytesEqual($0.1, $1.1) })
+
+        var nowhere = PathSpool(limit: 1, directory: "/nonexistent-sync-core-tmp")
+        try nowhere.append("a", "b")
+        #expect(throws: SpillFile.Failure.self) { try nowhere.append("c", "d") }
+    }
+}
