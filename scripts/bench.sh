@@ -172,9 +172,9 @@ in one session on this machine, on nearly the same code: 0.4× to 2.6× for the 
 The no-change re-run and the planning rows read metadata only and stay steady.
 
 The \`migrate\` re-run asks its state database only where the listings cannot tell, so on these
-stores (which keep modification times) it costs what \`copy\`'s does. A single folder of 1,000,000
-entries still holds both listings in memory (the planned fix spills sorted runs of huge folders to
-disk).
+stores (which keep modification times) it costs what \`copy\`'s does. A folder of more than
+32,768 entries (\`--spill-after\`) is sorted on disk in runs and merged back, so the single folder of
+1,000,000 entries is planned in as little memory as the 1,000 folders.
 
 Planning is measured with \`sync-core check\` between two synthetic accounts
 (Benchmarks/synthetic_connector.c) that each list 1,000,000 files: both listings are planned, no
