@@ -5,14 +5,15 @@ import Foundation
 /// hold a million paths.
 struct PathSpool {
     let limit: Int
-    let directory: String
+    /// Where to spill; nil: `SpillFile.defaultDirectory`, looked up only when needed.
+    let directory: String?
     private var held: [(String, String)] = []
     private var spill: SpillFile?
     private var spilled: [Range<Int64>] = []
     private var pending: [UInt8] = []
     private(set) var count = 0
 
-    init(limit: Int, directory: String = SpillFile.defaultDirectory) {
+    init(limit: Int, directory: String? = nil) {
         self.limit = max(1, limit)
         self.directory = directory
     }
@@ -23,7 +24,7 @@ struct PathSpool {
             held.append((first, second))
             return
         }
-        if spill == nil { spill = try SpillFile(directory: directory) }
+        if spill == nil { spill = try SpillFile(directory: directory ?? SpillFile.defaultDirectory) }
         withUnsafeBytes(of: UInt32(8 + first.utf8.count + second.utf8.count)) { pending.append(contentsOf: $0) }
         for part in [first, second] {
             withUnsafeBytes(of: UInt32(part.utf8.count)) { pending.append(contentsOf: $0) }

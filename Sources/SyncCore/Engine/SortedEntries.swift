@@ -61,13 +61,14 @@ struct SortedEntries {
 /// Gathers a listing: sorts it when it ends, or spills sorted runs as it grows past `limit`.
 struct ListingCollector {
     let limit: Int
-    let directory: String
+    /// Where to spill; nil: `SpillFile.defaultDirectory`, looked up only when needed.
+    let directory: String?
     private var buffer: [TreeMarch.Named] = []
     private var spill: SpillFile?
     private var runs: [Range<Int64>] = []
     private var count = 0
 
-    init(limit: Int, directory: String = SpillFile.defaultDirectory) {
+    init(limit: Int, directory: String? = nil) {
         self.limit = max(1, limit)
         self.directory = directory
     }
@@ -80,7 +81,7 @@ struct ListingCollector {
 
     private mutating func spillBuffer() throws {
         buffer.sort(by: SortedEntries.precedes)
-        if spill == nil { spill = try SpillFile(directory: directory) }
+        if spill == nil { spill = try SpillFile(directory: directory ?? SpillFile.defaultDirectory) }
         runs.append(try spill!.append(buffer))
         buffer.removeAll(keepingCapacity: true)
     }
