@@ -27,13 +27,14 @@ let package = Package(
     targets: [
         // The contract: include/sync_connector.h. The one .c file only pins the layout at compile time.
         .target(name: "CSyncConnector", path: "Sources/CSyncConnector"),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // CRC-32 by carry-less multiplication where the CPU has it, zlib's otherwise.
+        .target(name: "CCRC32", path: "Sources/CCRC32", linkerSettings: [.linkedLibrary("z")]),
         // libcurl, opened on first use (headers from libcurl4-openssl-dev; see Sources/CCurl).
         .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "SyncHashes",
-            dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CCRC32", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Swift names for the ABI's codes and bits, shared by the host and ConnectorKit.
         .target(name: "SyncABI", dependencies: ["CSyncConnector"]),
@@ -90,7 +91,7 @@ let package = Package(
         ),
         .target(
             name: "PutioEmulator",
-            dependencies: ["EmulatorKit", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["EmulatorKit", "CCRC32", .product(name: "Crypto", package: "swift-crypto")],
             path: "Emulators/Putio"
         ),
         .executableTarget(
@@ -101,7 +102,7 @@ let package = Package(
             name: "SyncCoreTests",
             dependencies: [
                 "SyncCore", "SyncConformance", "SyncHashes", "CSyncConnector", "ConnectorKit", "EmulatorKit",
-                "PutioEmulator",
+                "PutioEmulator", "CCRC32",
             ],
             // C sources the tests compile with the system compiler, as third parties would.
             exclude: ["Fixtures"]

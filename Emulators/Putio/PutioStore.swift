@@ -1,4 +1,4 @@
-import CZlib
+import CCRC32
 import Foundation
 
 /// One file or folder of an emulated account. Content lives in an immutable blob file on disk.
@@ -136,7 +136,7 @@ final class TusUpload {
 enum PutioCRC {
     static func update(_ crc: UInt, _ bytes: UnsafeRawBufferPointer) -> UInt {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
-        return CZlib.crc32(crc, base.assumingMemoryBound(to: Bytef.self), uInt(bytes.count))
+        return UInt(sc_crc32(UInt32(truncatingIfNeeded: crc), base, bytes.count))
     }
 
     static func hex(_ crc: UInt) -> String {

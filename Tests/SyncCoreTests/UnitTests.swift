@@ -1,3 +1,4 @@
+import CCRC32
 import Foundation
 import SyncCore
 import SyncHashes
@@ -29,6 +30,41 @@ import Testing
             }
         }
         #expect(h.finalize() == MultiHasher.digest(data, [.crc32, .sha256]))
+    }
+
+    /// The carry-less CRC-32 must equal zlib's for every length (the 16-byte tail, the 64-byte
+    /// minimum), alignment and starting value.
+    @Test func acceleratedCRC32AgreesWithZlib() throws {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        #if arch(x86_64)
+            if cpu.contains(" pclmulqdq") && cpu.contains(" sse4_1") {
+                #expect(sc_crc32_is_accelerated() == 1, "this CPU can multiply carry-less: the fast path must be on")
+            }
+        #endif
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let data = (0..<70_000).map { _ -> UInt8 in
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return UInt8(truncatingIfNeeded: state)
+        }
+        data.withUnsafeBytes { raw in
+            let base = raw.baseAddress!
+            let lengths = Array(0...300) + [1023, 1024, 1025, 4095, 65_536, 69_000]
+            for length in lengths {
+                for offset in [0, 1, 7, 15] {
+                    for start: UInt32 in [0, 0xFFFF_FFFF, 0x1234_5678] {
+                        let fast = sc_crc32(start, base + offset, length)
+                        let slow = sc_crc32_portable(start, base + offset, length)
+                        if fast != slow {
+                            Issue.record("length \(length) offset \(offset) start \(start): \(fast) != \(slow)")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+        #expect(sc_crc32(0, "123456789", 9) == 0xCBF4_3926)
     }
 
     @Test func bitSets() {

@@ -577,8 +577,9 @@ public final class SyncRun: @unchecked Sendable {
             return
         }
         // Deepest first, so each folder is empty when its turn comes.
-        for (folder, at) in deletions.folders.sorted(by: { $0.1.split(separator: "/").count > $1.1.split(separator: "/").count })
-        {
+        for (folder, at) in deletions.folders.sorted(by: {
+            $0.1.split(separator: "/").count > $1.1.split(separator: "/").count
+        }) {
             if options.dryRun {
                 record(.wouldDelete(path: folder + "/")) { $0.deleted += 1 }
                 continue
