@@ -94,7 +94,7 @@ import Testing
         for (a, b) in pairs { try spool.append(a, b) }
         #expect(spool.count == pairs.count)
         var back: [(String, String)] = []
-        try spool.forEach { back.append(($0, $1)) }
+        try spool.forEachPair { back.append(($0, $1)) }
         #expect(back.count == pairs.count)
         #expect(zip(back, pairs).allSatisfy { bytesEqual($0.0, $1.0) && bytesEqual($0.1, $1.1) })
 

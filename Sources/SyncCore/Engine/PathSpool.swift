@@ -39,7 +39,7 @@ struct PathSpool {
     }
 
     /// Every pair, in the order appended.
-    mutating func forEach(_ body: (String, String) throws -> Void) throws {
+    mutating func forEachPair(_ body: (String, String) throws -> Void) throws {
         for (first, second) in held { try body(first, second) }
         try flush()
         guard let spill else { return }

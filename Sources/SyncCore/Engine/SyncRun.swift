@@ -559,7 +559,7 @@ public final class SyncRun: @unchecked Sendable {
             return
         }
         do {
-            try deletions.files.forEach { file, at in
+            try deletions.files.forEachPair { file, at in
                 if options.dryRun {
                     record(.wouldDelete(path: file)) { $0.deleted += 1 }
                     return
