@@ -54,31 +54,44 @@ struct PutioFile {
     }
 }
 
-/// Put.io's timestamps: UTC, whole seconds, `YYYY-MM-DDTHH:MM:SS` with an optional `Z`.
+/// Put.io's timestamps: UTC, whole seconds, `YYYY-MM-DDTHH:MM:SS` with an optional `Z` (a space
+/// for the `T` is taken too). Converted with the C library's `timegm`/`gmtime_r`: a Foundation date
+/// formatter costs more to make than a whole upload's bookkeeping.
 enum PutioTime {
     static func parse(_ text: String) -> Int64? {
-        var t = text
-        if t.hasSuffix("Z") { t.removeLast() }
-        if t.count > 10, t[t.index(t.startIndex, offsetBy: 10)] == " " {
-            t = t.replacingOccurrences(of: " ", with: "T")
+        let b = Array(text.utf8)
+        guard b.count == 19 || (b.count == 20 && b[19] == UInt8(ascii: "Z")) else { return nil }
+        func number(_ range: Range<Int>) -> Int32? {
+            var value: Int32 = 0
+            for i in range {
+                guard b[i] >= UInt8(ascii: "0") && b[i] <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int32(b[i] - UInt8(ascii: "0"))
+            }
+            return value
         }
-        let parts = t.split(whereSeparator: { "-T:".contains($0) }).compactMap { Int($0) }
-        guard parts.count >= 6 else { return nil }
-        var c = DateComponents()
-        (c.year, c.month, c.day, c.hour, c.minute, c.second) = (
-            parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]
-        )
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar.date(from: c).map { Int64($0.timeIntervalSince1970) }
+        let separators = [(4, "-"), (7, "-"), (13, ":"), (16, ":")]
+        guard separators.allSatisfy({ b[$0.0] == UInt8(ascii: Unicode.Scalar($0.1)!) }),
+            b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "),
+            let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var fields = tm()
+        (fields.tm_year, fields.tm_mon, fields.tm_mday) = (year - 1900, month - 1, day)
+        (fields.tm_hour, fields.tm_min, fields.tm_sec) = (hour, minute, second)
+        return Int64(timegm(&fields))
     }
 
     /// RFC 3339 in UTC, as `touch` and tus's `updated-at` take it.
     static func format(nanoseconds: Int64) -> String {
-        let seconds = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        var seconds = time_t(
+            nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000)
+        var fields = tm()
+        gmtime_r(&seconds, &fields)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let year = String(fields.tm_year + 1900)
+        return String(repeating: "0", count: max(0, 4 - year.count)) + year + "-" + two(fields.tm_mon + 1) + "-"
+            + two(fields.tm_mday) + "T" + two(fields.tm_hour) + ":" + two(fields.tm_min) + ":" + two(fields.tm_sec)
+            + "Z"
     }
 }

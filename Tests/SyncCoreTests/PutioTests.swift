@@ -1,9 +1,10 @@
 import EmulatorKit
 import Foundation
-import PutioEmulator
 import SyncConformance
 import SyncCore
 import Testing
+
+@testable import PutioEmulator
 
 /// An emulated Put.io with accounts `a` and `b`, and a private HOME whose config holds both
 /// (added through the CLI, token on standard input, as a user would).
@@ -136,6 +137,22 @@ final class PutioWorld {
     }
 
     /// Aborted and suspended uploads, checked on the emulator's side: nothing is left behind.
+    @Test func theEmulatorsTimestampsFollowRFC3339() {
+        #expect(PutioJSON.time(1_600_000_000) == "2020-09-13T12:26:40")
+        #expect(PutioJSON.time(0) == "1970-01-01T00:00:00")
+        for text in [
+            "2020-09-13T12:26:40", "2020-09-13T12:26:40Z", "2020-09-13T12:26:40.123Z", "2020-09-13T14:26:40+02:00",
+            "2020-09-13T10:56:40-01:30", "1600000000",
+        ] {
+            #expect(PutioJSON.parseTime(text) == 1_600_000_000, "\(text)")
+        }
+        for bad in [
+            "", "2020-09-13", "2020-13-13T12:26:40", "2020-09-13T12:26:40+2", "2020-09-13T12:26:40Zx", "yesterday",
+        ] {
+            #expect(PutioJSON.parseTime(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func abortedUploadsLeaveNothingOnTheServer() throws {
         let world = try PutioWorld()
         let host = PluginHost(locations: [.init(path: TestSupport.binDirectory, onlyConnectorPrefixed: true)])
