@@ -36,8 +36,9 @@ public struct Entry: Sendable, Equatable {
 
     /// The last path segment ("" for the root).
     public var name: Substring {
-        guard let slash = path.lastIndex(of: "/") else { return path[...] }
-        return path[path.index(after: slash)...]
+        // Searched as bytes: a search by Character would first group every name into graphemes.
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return path[...] }
+        return path[path.utf8.index(after: slash)...]
     }
 
     init(abi raw: UnsafePointer<sc_entry>) {

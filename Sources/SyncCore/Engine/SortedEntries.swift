@@ -79,18 +79,22 @@ struct ListingCollector {
         if buffer.count >= limit { try spillBuffer() }
     }
 
+    /// Sorts by moving indices, not the entries (about 140 bytes each), then gathers once.
+    private static func sorted(_ entries: [TreeMarch.Named]) -> [TreeMarch.Named] {
+        guard entries.count > 1 else { return entries }
+        let order = entries.indices.sorted { SortedEntries.precedes(entries[$0], entries[$1]) }
+        return order.map { entries[$0] }
+    }
+
     private mutating func spillBuffer() throws {
-        buffer.sort(by: SortedEntries.precedes)
+        buffer = ListingCollector.sorted(buffer)
         if spill == nil { spill = try SpillFile(directory: directory ?? SpillFile.defaultDirectory) }
         runs.append(try spill!.append(buffer))
         buffer.removeAll(keepingCapacity: true)
     }
 
     mutating func finish() throws -> SortedEntries {
-        guard let spill else {
-            buffer.sort(by: SortedEntries.precedes)
-            return SortedEntries(buffer)
-        }
+        guard let spill else { return SortedEntries(ListingCollector.sorted(buffer)) }
         if !buffer.isEmpty { try spillBuffer() }
         buffer = []
         return SortedEntries(storage: .spilled(spill, runs: runs), count: count)
