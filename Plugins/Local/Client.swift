@@ -31,13 +31,13 @@ final class LocalConnector: Connector, RecursiveListing, ServerMove, ServerCopy,
     func stat(_ path: String) throws -> ConnectorEntry {
         let abs = try paths.resolve(path)
         var st = Glibc.stat()
-        guard statFollowing(abs, &st) else { throw ConnectorFailure.posix(errno, "stat", path) }
+        guard statFollowing(abs, &st) else { throw ConnectorFailure.posix(errno, "stat", paths.shown(path)) }
         return LocalListing.entry(path, st)
     }
 
     func mkdir(_ path: String) throws {
         let abs = try paths.resolve(path)
-        try makeDirectories(abs, shown: path)
+        try makeDirectories(abs, shown: paths.shown(path))
     }
 
     /// mkdir -p, refusing files in the way. True when it created a folder.
@@ -61,9 +61,11 @@ final class LocalConnector: Connector, RecursiveListing, ServerMove, ServerCopy,
         guard !path.isEmpty else { throw ConnectorFailure(.isADirectory, "remove: the root is a folder") }
         let abs = try paths.resolve(path)
         var st = Glibc.stat()
-        guard lstat(abs, &st) == 0 else { throw ConnectorFailure.posix(errno, "remove", path) }
-        if st.st_mode & S_IFMT == S_IFDIR { throw ConnectorFailure(.isADirectory, "remove '\(path)': is a folder") }
-        guard unlink(abs) == 0 else { throw ConnectorFailure.posix(errno, "remove", path) }
+        guard lstat(abs, &st) == 0 else { throw ConnectorFailure.posix(errno, "remove", paths.shown(path)) }
+        if st.st_mode & S_IFMT == S_IFDIR {
+            throw ConnectorFailure(.isADirectory, "remove '\(paths.shown(path))': is a folder")
+        }
+        guard unlink(abs) == 0 else { throw ConnectorFailure.posix(errno, "remove", paths.shown(path)) }
     }
 
     func rmdir(_ path: String) throws {
@@ -71,7 +73,7 @@ final class LocalConnector: Connector, RecursiveListing, ServerMove, ServerCopy,
         let abs = try paths.resolve(path)
         guard Glibc.rmdir(abs) == 0 else {
             let err = errno
-            throw ConnectorFailure.posix(err == EEXIST ? ENOTEMPTY : err, "rmdir", path)
+            throw ConnectorFailure.posix(err == EEXIST ? ENOTEMPTY : err, "rmdir", paths.shown(path))
         }
     }
 
@@ -79,18 +81,18 @@ final class LocalConnector: Connector, RecursiveListing, ServerMove, ServerCopy,
         let source = try paths.resolve(from)
         let target = try paths.resolve(to)
         var st = Glibc.stat()
-        guard lstat(source, &st) == 0 else { throw ConnectorFailure.posix(errno, "move", from) }
+        guard lstat(source, &st) == 0 else { throw ConnectorFailure.posix(errno, "move", paths.shown(from)) }
         if lstat(target, &st) == 0 { throw ConnectorFailure(.exists, "move: '\(to)' already exists") }
         if let slash = target.lastIndex(of: "/"), slash != target.startIndex {
-            try makeDirectories(String(target[..<slash]), shown: to)
+            try makeDirectories(String(target[..<slash]), shown: paths.shown(to))
         }
-        guard rename(source, target) == 0 else { throw ConnectorFailure.posix(errno, "move", from) }
+        guard rename(source, target) == 0 else { throw ConnectorFailure.posix(errno, "move", paths.shown(from)) }
     }
 
     func copy(_ from: String, to: String) throws {
         let source = try stat(from)
         guard !source.isDirectory else { throw ConnectorFailure(.isADirectory, "copy '\(from)': is a folder") }
-        let reader = try LocalReader(path: try paths.resolve(from), shown: from, offset: 0, length: nil)
+        let reader = try LocalReader(path: try paths.resolve(from), shown: paths.shown(from), offset: 0, length: nil)
         defer { reader.close() }
         let writer = try LocalWriter(
             connector: self, path: to,
@@ -114,7 +116,7 @@ final class LocalConnector: Connector, RecursiveListing, ServerMove, ServerCopy,
     }
 
     func openReader(_ path: String, offset: Int64, length: Int64?) throws -> any ConnectorReader {
-        try LocalReader(path: try paths.resolve(path), shown: path, offset: offset, length: length)
+        try LocalReader(path: try paths.resolve(path), shown: paths.shown(path), offset: offset, length: length)
     }
 
     func openWriter(_ path: String, options: WriteOptions) throws -> any ConnectorWriter {

@@ -6,7 +6,7 @@ extension LocalConnector {
         guard MultiHasher.canCompute(kind) else {
             throw ConnectorFailure(.unsupported, "local disk cannot compute \(kind) hashes")
         }
-        let reader = try LocalReader(path: try paths.resolve(path), shown: path, offset: 0, length: nil)
+        let reader = try LocalReader(path: try paths.resolve(path), shown: paths.shown(path), offset: 0, length: nil)
         defer { reader.close() }
         var hasher = MultiHasher([kind])
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)

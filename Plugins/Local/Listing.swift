@@ -30,25 +30,25 @@ enum LocalListing {
         of abs: String, shown: String, paths: RootedPaths, host: ConnectorHost, _ emit: (ConnectorEntry) throws -> Void
     ) throws {
         let fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw ConnectorFailure.posix(errno, "list", shown) }
+        guard fd >= 0 else { throw ConnectorFailure.posix(errno, "list", paths.shown(shown)) }
         guard let dir = fdopendir(fd) else {
             let err = errno
             close(fd)
-            throw ConnectorFailure.posix(err, "list", shown)
+            throw ConnectorFailure.posix(err, "list", paths.shown(shown))
         }
         defer { closedir(dir) }
         let prefix = shown.isEmpty ? "" : shown + "/"
         while true {
             errno = 0
             guard let item = readdir(dir) else {
-                if errno != 0 { throw ConnectorFailure.posix(errno, "list", shown) }
+                if errno != 0 { throw ConnectorFailure.posix(errno, "list", paths.shown(shown)) }
                 return
             }
             let decoded = withUnsafeBytes(of: item.pointee.d_name) { raw in
                 String(validating: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             guard let name = decoded else {
-                host.log(.warn, "skipping a name in '\(shown.isEmpty ? "/" : shown)' that is not valid UTF-8")
+                host.log(.warn, "skipping a name in '\(paths.shown(shown))' that is not valid UTF-8")
                 continue
             }
             if name == "." || name == ".." || PartialFile.isPartial(name[...]) { continue }
@@ -58,13 +58,13 @@ enum LocalListing {
             if st.st_mode & S_IFMT == S_IFLNK {
                 // Follow a link only when it stays inside the root; say so when it does not.
                 guard let real = realpath(abs + "/" + name, nil) else {
-                    host.log(.warn, "skipping broken symbolic link '\(path)'")
+                    host.log(.warn, "skipping broken symbolic link '\(paths.shown(path))'")
                     continue
                 }
                 let target = String(cString: real)
                 free(real)
                 guard paths.isInside(target), statFollowing(target, &st) else {
-                    host.log(.warn, "skipping symbolic link '\(path)': it leads outside the root")
+                    host.log(.warn, "skipping symbolic link '\(paths.shown(path))': it leads outside the root")
                     continue
                 }
             }

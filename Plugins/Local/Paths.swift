@@ -37,6 +37,12 @@ struct RootedPaths {
         }
     }
 
+    /// `path` as errors show it: from `/` when the root is `/` (a bare local path given on the command
+    /// line), else relative to the account's root.
+    func shown(_ path: String) -> String {
+        root == "/" ? "/" + path : (path.isEmpty ? "/" : path)
+    }
+
     /// The absolute path of `path` under the root (lexically; see `checkContained`).
     func absolute(_ path: String) throws -> String {
         try RootedPaths.validate(path)
@@ -59,14 +65,14 @@ struct RootedPaths {
                 free(resolved)
                 if !isInside(real) {
                     throw ConnectorFailure(
-                        .invalidArgument, "'\(shown)' leads outside the root through a symbolic link")
+                        .invalidArgument, "'\(self.shown(shown))' leads outside the root through a symbolic link")
                 }
                 return
             }
             let err = errno
             guard err == ENOENT || err == ENOTDIR, let slash = probe.lastIndex(of: "/"), probe != root else {
                 if err == ENOENT { return }
-                throw ConnectorFailure.posix(err, "resolve", shown)
+                throw ConnectorFailure.posix(err, "resolve", self.shown(shown))
             }
             probe = slash == probe.startIndex ? "/" : String(probe[..<slash])
         }

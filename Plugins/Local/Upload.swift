@@ -8,6 +8,8 @@ import Glibc
 final class LocalWriter: SuspendableWriter {
     private let connector: LocalConnector
     private let path: String
+    /// `path` as errors show it.
+    private let shown: String
     private let target: String
     private let partial: String
     private let options: WriteOptions
@@ -23,20 +25,21 @@ final class LocalWriter: SuspendableWriter {
         guard !path.isEmpty else { throw ConnectorFailure(.isADirectory, "write: the root is a folder") }
         self.connector = connector
         self.path = path
+        shown = connector.paths.shown(path)
         self.options = options
         target = try connector.paths.resolve(path)
         let slash = target.lastIndex(of: "/")!
         let parent = slash == target.startIndex ? "/" : String(target[..<slash])
         let name = target[target.index(after: slash)...]
         // resolve() above already checked an existing parent; only folders made now need a look.
-        if try connector.makeDirectories(parent, shown: path) { try connector.paths.checkContained(parent, path) }
+        if try connector.makeDirectories(parent, shown: shown) { try connector.paths.checkContained(parent, path) }
 
         var st = stat()
         if lstat(target, &st) == 0 {
             if st.st_mode & S_IFMT == S_IFDIR {
-                throw ConnectorFailure(.isADirectory, "write '\(path)': a folder is in the way")
+                throw ConnectorFailure(.isADirectory, "write '\(shown)': a folder is in the way")
             }
-            if !options.replace { throw ConnectorFailure(.exists, "write '\(path)': already exists") }
+            if !options.replace { throw ConnectorFailure(.exists, "write '\(shown)': already exists") }
         }
 
         partial = parent + "/" + PartialFile.name(for: name)
@@ -56,12 +59,12 @@ final class LocalWriter: SuspendableWriter {
                 return
             }
             if existing >= 0 { Glibc.close(existing) }
-            connector.host.log(.info, "cannot resume '\(path)' (partial file gone or shorter): starting over")
+            connector.host.log(.info, "cannot resume '\(shown)' (partial file gone or shorter): starting over")
         }
 
         // A partial file a killed run left behind is replaced, never appended to.
         let created = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o666)
-        guard created >= 0 else { throw ConnectorFailure.posix(errno, "create", path) }
+        guard created >= 0 else { throw ConnectorFailure.posix(errno, "create", shown) }
         fd = created
         written = 0
         hasher = options.wantHashes.isEmpty ? nil : MultiHasher(options.wantHashes)
@@ -72,7 +75,7 @@ final class LocalWriter: SuspendableWriter {
             if rc == ENOSPC || rc == EDQUOT {
                 Glibc.close(fd)
                 unlink(partial)
-                throw ConnectorFailure.posix(rc, "write", path)
+                throw ConnectorFailure.posix(rc, "write", shown)
             }
         }
         options.checkpoint?(LocalWriter.makeToken(0), 0)
@@ -108,14 +111,14 @@ final class LocalWriter: SuspendableWriter {
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard fd >= 0 else { throw ConnectorFailure(.invalidArgument, "write after finish or abort") }
         if let size = options.size, written + Int64(bytes.count) > size {
-            throw ConnectorFailure(.invalidArgument, "write '\(path)': more than the declared \(size) bytes")
+            throw ConnectorFailure(.invalidArgument, "write '\(shown)': more than the declared \(size) bytes")
         }
         var offset = 0
         while offset < bytes.count {
             let n = pwrite(fd, bytes.baseAddress! + offset, bytes.count - offset, off_t(written) + off_t(offset))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ConnectorFailure.posix(errno, "write", path)
+                throw ConnectorFailure.posix(errno, "write", shown)
             }
             offset += n
         }
@@ -133,12 +136,12 @@ final class LocalWriter: SuspendableWriter {
         while inOffset < count {
             try host.checkCancelled()
             // sendfile copies file to file inside the kernel; it writes at fd's own offset.
-            guard lseek(fd, off_t(written), SEEK_SET) >= 0 else { throw ConnectorFailure.posix(errno, "seek", path) }
+            guard lseek(fd, off_t(written), SEEK_SET) >= 0 else { throw ConnectorFailure.posix(errno, "seek", shown) }
             var from = off_t(inOffset)
             let n = sendfile(fd, source, &from, Int(min(count - inOffset, 64 << 20)))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ConnectorFailure.posix(errno, "copy", path)
+                throw ConnectorFailure.posix(errno, "copy", shown)
             }
             if n == 0 { break }
             inOffset += Int64(n)
@@ -151,7 +154,7 @@ final class LocalWriter: SuspendableWriter {
         guard fd >= 0 else { throw ConnectorFailure(.invalidArgument, "finish after finish or abort") }
         defer { abort() }  // on any failure below: close and delete the partial file
         if let size = options.size, written != size {
-            throw ConnectorFailure(.invalidArgument, "write '\(path)': got \(written) of the declared \(size) bytes")
+            throw ConnectorFailure(.invalidArgument, "write '\(shown)': got \(written) of the declared \(size) bytes")
         }
         // No truncation needed: the size check above means the file is exactly as long as
         // preallocated, and a resumed partial was cut to its confirmed offset when opened.
@@ -161,14 +164,14 @@ final class LocalWriter: SuspendableWriter {
                 timespec(tv_sec: 0, tv_nsec: utimeOmit),
                 timespec(tv_sec: Int(mtime.floorDiv(1_000_000_000)), tv_nsec: Int(mtime.floorMod(1_000_000_000))),
             ]
-            if futimens(fd, &times) != 0 { throw ConnectorFailure.posix(errno, "set mtime", path) }
+            if futimens(fd, &times) != 0 { throw ConnectorFailure.posix(errno, "set mtime", shown) }
         }
         var st = stat()
         if !options.replace, lstat(target, &st) == 0 {
-            throw ConnectorFailure(.exists, "write '\(path)': appeared while writing")
+            throw ConnectorFailure(.exists, "write '\(shown)': appeared while writing")
         }
-        if rename(partial, target) != 0 { throw ConnectorFailure.posix(errno, "rename into place", path) }
-        guard fstat(fd, &st) == 0 else { throw ConnectorFailure.posix(errno, "stat", path) }
+        if rename(partial, target) != 0 { throw ConnectorFailure.posix(errno, "rename into place", shown) }
+        guard fstat(fd, &st) == 0 else { throw ConnectorFailure.posix(errno, "stat", shown) }
         Glibc.close(fd)
         fd = -1
         var entry = LocalListing.entry(path, st)
