@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a run does and how hard it tries.
 public struct SyncOptions: Sendable {
     public enum Mode: String, Sendable {
@@ -64,6 +66,20 @@ public struct RetryPolicy: Sendable {
 
     public static func isRetryable(_ code: ErrorCode) -> Bool {
         code == .transient || code == .rateLimited || code == .corrupt
+    }
+
+    /// Runs `body`, and again after a temporary failure or a rate limit (waiting as `delay` says),
+    /// up to `attempts` times in all: for operations that are safe to repeat.
+    func run<T>(_ body: () throws -> T) throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try body()
+            } catch let error as ConnectorError where RetryPolicy.isRetryable(error.code) && attempt < attempts {
+                Thread.sleep(forTimeInterval: delay(after: error, attempt: attempt))
+                attempt += 1
+            }
+        }
     }
 
     /// Seconds to wait before attempt `attempt + 1` (attempt counts from 1).

@@ -529,6 +529,19 @@ public final class SyncRun: @unchecked Sendable {
 
     // MARK: Deletions
 
+    /// One extra file of a sync, on a worker; retried like a copy. Already gone is as good as deleted
+    /// (a retried request whose first try had landed).
+    private func deleteExtra(_ file: String, at: String) {
+        do {
+            try options.retry.run { try destination.remove(at) }
+            record(.deleted(path: file)) { $0.deleted += 1 }
+        } catch let error as ConnectorError where error.code == .notFound {
+            record(.deleted(path: file)) { $0.deleted += 1 }
+        } catch {
+            fail(file, "cannot delete: \(error)")
+        }
+    }
+
     /// What a sync deletes once every copy succeeded: (relative path for reports, destination
     /// path to act on).
     struct Deletions {
@@ -558,18 +571,19 @@ public final class SyncRun: @unchecked Sendable {
             record(.deletionsSkipped(count: total, reason: reason)) { $0.deletionsSkipped += total }
             return
         }
+        // Files go in parallel, as wide as the destination's share of the run: on a cloud store
+        // each deletion is a request, and thousands of them one after another take minutes.
+        let deleters = WorkerPool(
+            width: min(options.transfers, options.destinationTransfers ?? options.transfers),
+            name: "sync-core deleter")
         do {
+            defer { deleters.finish() }
             try deletions.files.forEachPair { file, at in
                 if options.dryRun {
                     record(.wouldDelete(path: file)) { $0.deleted += 1 }
                     return
                 }
-                do {
-                    try destination.remove(at)
-                    record(.deleted(path: file)) { $0.deleted += 1 }
-                } catch {
-                    fail(file, "cannot delete: \(error)")
-                }
+                deleters.submit { self.deleteExtra(file, at: at) }
             }
         } catch {
             // The list could not be read back: the folders stay too (they hold what was not deleted).
@@ -585,7 +599,7 @@ public final class SyncRun: @unchecked Sendable {
                 continue
             }
             do {
-                try destination.rmdir(at)
+                try options.retry.run { try destination.rmdir(at) }
                 record(.deleted(path: folder + "/")) { $0.deleted += 1 }
             } catch let error as ConnectorError where error.code == .notEmpty && options.filter.selectsFiles {
                 continue  // it holds files the filters exclude: those are not ours to delete

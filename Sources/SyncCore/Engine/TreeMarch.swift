@@ -202,15 +202,7 @@ struct TreeMarch {
     /// One folder's entries that the filter keeps, sorted by key bytes. Destination names are
     /// decoded from the destination's encoding first.
     func children(_ session: Session, _ listed: String, relative: String, decode: Bool) throws -> SortedEntries {
-        var attempt = 1
-        while true {
-            do {
-                return try childrenOnce(session, listed, relative: relative, decode: decode)
-            } catch let error as ConnectorError where RetryPolicy.isRetryable(error.code) && attempt < retry.attempts {
-                Thread.sleep(forTimeInterval: retry.delay(after: error, attempt: attempt))
-                attempt += 1
-            }
-        }
+        try retry.run { try childrenOnce(session, listed, relative: relative, decode: decode) }
     }
 
     private func childrenOnce(_ session: Session, _ listed: String, relative: String, decode: Bool) throws

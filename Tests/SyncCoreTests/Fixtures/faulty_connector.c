@@ -17,7 +17,9 @@
  *   FAULTY_NO_MTIME=1     the store declares no modification times (like many clouds), so only a
  *                         shared hash or the host's state can tell an unchanged file;
  *   FAULTY_SLOW_OPEN_MS=n each open_writer takes n ms more, so transfers overlap;
- *   FAULTY_WRITERS_LOG=f  the most writers ever open at once is written to file f.
+ *   FAULTY_WRITERS_LOG=f  the most writers ever open at once is written to file f;
+ *   FAULTY_FAIL_REMOVES=N the first N removes fail with FAULTY_FAIL_CODE (default TRANSIENT); with
+ *                         FAULTY_REMOVE_LANDS=1 they remove the file first (a reply lost on the way).
  * Built by the tests with the system compiler: cc -I<header dir> -I Plugins/CDir/include ... -lz
  */
 #define sync_connector_entry cdir_inner_entry
@@ -27,6 +29,7 @@
 
 static int flips_left;
 static int writer_failures_left;
+static int remove_failures_left;
 static sc_session *first_session;
 
 static sc_code faulty_session_open(const sc_host *host, const char *config, sc_session **out, sc_error *err) {
@@ -144,6 +147,15 @@ static sc_code faulty_hash(sc_session *s, const char *path, sc_hash_kind kind, c
     return cdir_hash(s, path, kind, out, err);
 }
 
+static sc_code faulty_remove(sc_session *s, const char *path, sc_error *err) {
+    if (__atomic_fetch_sub(&remove_failures_left, 1, __ATOMIC_RELAXED) > 0) {
+        if (getenv("FAULTY_REMOVE_LANDS")) cdir_remove(s, path, err);
+        sc_code code = getenv("FAULTY_FAIL_CODE") ? atoi(getenv("FAULTY_FAIL_CODE")) : SC_ERR_TRANSIENT;
+        return fail(err, code, "injected failure removing '%s'", path);
+    }
+    return cdir_remove(s, path, err);
+}
+
 static sc_ops faulty_ops;
 static sc_descriptor faulty_descriptor;
 
@@ -154,12 +166,15 @@ SC_EXPORT const sc_descriptor *sync_connector_entry(uint32_t major, uint32_t min
     flips_left = flips ? atoi(flips) : 0;
     const char *failures = getenv("FAULTY_FAIL_WRITERS");
     writer_failures_left = failures ? atoi(failures) : 0;
+    const char *removes = getenv("FAULTY_FAIL_REMOVES");
+    remove_failures_left = removes ? atoi(removes) : 0;
     faulty_ops = *inner->ops;
     faulty_ops.write = faulty_write;
     faulty_ops.list = faulty_list;
     faulty_ops.open_reader = faulty_open_reader;
     faulty_ops.hash = faulty_hash;
     faulty_ops.open_writer = faulty_open_writer;
+    faulty_ops.remove = faulty_remove;
     faulty_ops.finish = faulty_finish;
     faulty_ops.abort = faulty_abort;
     faulty_ops.open = faulty_session_open;
