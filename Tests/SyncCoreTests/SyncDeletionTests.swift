@@ -36,4 +36,23 @@ extension EngineTests {
         let left = try FileManager.default.contentsOfDirectory(atPath: store + "/old")
         #expect(left.count == 3, "\(left)")
     }
+
+    /// move deletes each source file once its copy is verified, retried the same way.
+    @Test func moveRetriesItsSourceDeletions() throws {
+        let store = work + "/outbox"
+        var env = try faultyAccount("out", root: store)
+        #expect(try cli(["copy", src, "faulty:out"], environment: env).status == 0)
+        env["FAULTY_FAIL_REMOVES"] = "2"
+        env["FAULTY_REMOVE_LANDS"] = "1"
+        env["SYNC_CORE_STATE"] = work + "/state.db"
+        let moved = try cli(["move", "faulty:out", dst, "--json", "--retry-delay", "0.01"], environment: env)
+        #expect(moved.status == 0, "\(moved.stdout)\(moved.stderr)")
+        #expect(summary(moved)["source_deleted"] as? Int == 7, "\(summary(moved))")
+        let remaining = FileManager.default.enumerator(atPath: store)?.allObjects.compactMap { $0 as? String } ?? []
+        let files = remaining.filter {
+            var isDir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: store + "/" + $0, isDirectory: &isDir) && !isDir.boolValue
+        }
+        #expect(files.isEmpty, "\(files)")
+    }
 }

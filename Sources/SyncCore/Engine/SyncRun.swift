@@ -98,7 +98,7 @@ public final class SyncRun: @unchecked Sendable {
             }
             destinationExists = true
         } else if options.mode != .check && !options.dryRun {
-            try destination.mkdir(destinationRoot)
+            try options.retry.run { try destination.mkdir(destinationRoot) }
             destinationExists = true
         }
 
@@ -323,7 +323,7 @@ public final class SyncRun: @unchecked Sendable {
             return
         }
         do {
-            try destination.mkdir(destinationPath)
+            try options.retry.run { try destination.mkdir(destinationPath) }
             record(.createdFolder(path: path)) { $0.createdFolders += 1 }
         } catch {
             fail(path, "cannot create the folder: \(error)")
@@ -435,8 +435,10 @@ public final class SyncRun: @unchecked Sendable {
             return
         }
         do {
-            try source.remove(join(sourceRoot, path))
+            try options.retry.run { try source.remove(join(sourceRoot, path)) }
             record(.sourceDeleted(path: path)) { $0.sourceDeleted += 1 }
+        } catch let error as ConnectorError where error.code == .notFound {
+            record(.sourceDeleted(path: path)) { $0.sourceDeleted += 1 }  // a retry after the first landed
         } catch {
             fail(path, "copied and verified, but the source could not be deleted: \(error)")
         }
