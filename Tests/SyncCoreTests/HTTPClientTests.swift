@@ -107,7 +107,12 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        defer { process.terminate() }
+        defer {
+            // SIGKILL: a child of the test runner can inherit a signal mask that blocks SIGTERM,
+            // and a server left behind outlives the run.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         let url = "https://127.0.0.1:\(port)/"
         var settings = HTTPSettings()
         settings.connectTimeout = 5
