@@ -10,10 +10,12 @@ extension EngineTests {
         let full = work + "/full"
         try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
         // Inside the namespace: mount, copy, then report what the destination holds (hidden files
-        // too), since the mount vanishes with the namespace.
+        // too), since the mount vanishes with the namespace. One transfer at a time: with more,
+        // small files written while the big one fills the disk fail too (correctly, but not
+        // always the same ones).
         let script = """
             mount -t tmpfs -o size=1m tmpfs "$1" || exit 99
-            "$2" copy "$3" "$1/dst" > "$4/out" 2> "$4/err"
+            "$2" copy "$3" "$1/dst" --transfers 1 > "$4/out" 2> "$4/err"
             echo $? > "$4/status"
             cd "$1/dst" && find . -printf '%P\\t%s\\n' > "$4/listing"
             """
