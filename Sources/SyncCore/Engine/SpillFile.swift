@@ -18,8 +18,12 @@ final class SpillFile: @unchecked Sendable {
     private var end: Int64 = 0
     let directory: String
 
+    /// `$TMPDIR`, else `/var/tmp`, else (a minimal container without it) `/tmp`.
     static var defaultDirectory: String {
-        ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/tmp"
+        if let set = ProcessInfo.processInfo.environment["TMPDIR"], !set.isEmpty { return set }
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: "/var/tmp", isDirectory: &isDirectory) && isDirectory.boolValue
+            ? "/var/tmp" : "/tmp"
     }
 
     init(directory: String = SpillFile.defaultDirectory) throws {
