@@ -10,7 +10,7 @@ struct PathSpool {
     private var held: [(String, String)] = []
     private var spill: SpillFile?
     private var spilled: [Range<Int64>] = []
-    private var pending: [UInt8] = []
+    private var pending = SpillRecord.Encoder()
     private(set) var count = 0
 
     init(limit: Int, directory: String? = nil) {
@@ -25,17 +25,16 @@ struct PathSpool {
             return
         }
         if spill == nil { spill = try SpillFile(directory: directory ?? SpillFile.defaultDirectory) }
-        withUnsafeBytes(of: UInt32(8 + first.utf8.count + second.utf8.count)) { pending.append(contentsOf: $0) }
-        for part in [first, second] {
-            withUnsafeBytes(of: UInt32(part.utf8.count)) { pending.append(contentsOf: $0) }
-            pending.append(contentsOf: part.utf8)
+        pending.record {
+            $0.put(first)
+            $0.put(second)
         }
-        if pending.count >= 1 << 20 { try flush() }
+        if pending.bytes.count >= 1 << 20 { try flush() }
     }
 
     private mutating func flush() throws {
-        guard let spill, !pending.isEmpty else { return }
-        spilled.append(try spill.append(records: &pending))
+        guard let spill, !pending.bytes.isEmpty else { return }
+        spilled.append(try spill.append(records: &pending.bytes))
     }
 
     /// Every pair, in the order appended.
@@ -50,13 +49,8 @@ struct PathSpool {
     }
 
     private static func decode(_ payload: UnsafeRawBufferPointer) -> (String, String) {
-        var at = 0
-        func string() -> String {
-            let count = Int(payload.loadUnaligned(fromByteOffset: at, as: UInt32.self))
-            defer { at += 4 + count }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: payload[at + 4..<at + 4 + count]), as: UTF8.self)
-        }
-        let first = string()
-        return (first, string())
+        var fields = SpillRecord.Fields(payload)
+        let first = fields.string()
+        return (first, fields.string())
     }
 }

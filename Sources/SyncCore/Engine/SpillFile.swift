@@ -100,8 +100,9 @@ final class SpillFile: @unchecked Sendable {
     private static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
-/// One entry as bytes: `u32 length` then flags, the numbers that are set, and the strings
-/// (`u32 length` + UTF-8 each). Only this process reads it back, so native byte order.
+/// Records of a spill file: `u32 length` then the payload. An entry's payload is its flags, the
+/// numbers that are set, and the strings (`u32 length` + UTF-8 each). Only this process reads them
+/// back, so native byte order.
 enum SpillRecord {
     private static let directory: UInt8 = 1
     private static let hasSize: UInt8 = 2
@@ -114,40 +115,47 @@ enum SpillRecord {
     struct Encoder {
         var bytes: [UInt8] = []
 
-        mutating func add(_ named: TreeMarch.Named) {
-            let e = named.entry
+        /// Appends one record: its length, then what `body` puts.
+        mutating func record(_ body: (inout Encoder) -> Void) {
             let lengthAt = bytes.count
             put(UInt32(0))
-            var flags: UInt8 = e.isDirectory ? directory : 0
-            if e.size != nil { flags |= hasSize }
-            if e.mtimeNanoseconds != nil { flags |= hasMtime }
-            if e.id != nil { flags |= hasID }
-            if e.readID != nil { flags |= hasReadID }
-            if !e.pathIsValidUTF8 { flags |= invalidPath }
-            let keyDiffers = !bytesEqual(named.key, named.name)
-            if keyDiffers { flags |= ownKey }
-            bytes.append(flags)
-            if let size = e.size { put(size) }
-            if let mtime = e.mtimeNanoseconds { put(mtime) }
-            put(named.name)
-            if keyDiffers { put(named.key) }
-            put(e.path)
-            if let id = e.id { put(id) }
-            if let readID = e.readID { put(readID) }
-            bytes.append(UInt8(e.hashes.count))
-            for (kind, value) in e.hashes {
-                bytes.append(UInt8(kind.rawValue))
-                put(value)
-            }
+            body(&self)
             let length = UInt32(bytes.count - lengthAt - 4)
             withUnsafeBytes(of: length) { bytes.replaceSubrange(lengthAt..<lengthAt + 4, with: $0) }
         }
 
-        private mutating func put<T: FixedWidthInteger>(_ value: T) {
+        mutating func add(_ named: TreeMarch.Named) {
+            record { out in
+                let e = named.entry
+                var flags: UInt8 = e.isDirectory ? directory : 0
+                if e.size != nil { flags |= hasSize }
+                if e.mtimeNanoseconds != nil { flags |= hasMtime }
+                if e.id != nil { flags |= hasID }
+                if e.readID != nil { flags |= hasReadID }
+                if !e.pathIsValidUTF8 { flags |= invalidPath }
+                let keyDiffers = !bytesEqual(named.key, named.name)
+                if keyDiffers { flags |= ownKey }
+                out.bytes.append(flags)
+                if let size = e.size { out.put(size) }
+                if let mtime = e.mtimeNanoseconds { out.put(mtime) }
+                out.put(named.name)
+                if keyDiffers { out.put(named.key) }
+                out.put(e.path)
+                if let id = e.id { out.put(id) }
+                if let readID = e.readID { out.put(readID) }
+                out.bytes.append(UInt8(e.hashes.count))
+                for (kind, value) in e.hashes {
+                    out.bytes.append(UInt8(kind.rawValue))
+                    out.put(value)
+                }
+            }
+        }
+
+        mutating func put<T: FixedWidthInteger>(_ value: T) {
             withUnsafeBytes(of: value) { bytes.append(contentsOf: $0) }
         }
 
-        private mutating func put(_ string: String) {
+        mutating func put(_ string: String) {
             var string = string
             string.withUTF8 { utf8 in
                 put(UInt32(utf8.count))
@@ -156,34 +164,45 @@ enum SpillRecord {
         }
     }
 
-    /// Decodes the record whose payload (after its length) is `payload`.
-    static func decode(_ payload: UnsafeRawBufferPointer) -> TreeMarch.Named {
+    /// Reads a payload's fields in the order they were put.
+    struct Fields {
+        let payload: UnsafeRawBufferPointer
         var at = 0
-        func number<T: FixedWidthInteger>(_: T.Type) -> T {
+
+        init(_ payload: UnsafeRawBufferPointer) { self.payload = payload }
+
+        mutating func byte() -> UInt8 {
+            defer { at += 1 }
+            return payload[at]
+        }
+
+        mutating func number<T: FixedWidthInteger>(_: T.Type) -> T {
             defer { at += MemoryLayout<T>.size }
             return payload.loadUnaligned(fromByteOffset: at, as: T.self)
         }
-        func string() -> String {
+
+        mutating func string() -> String {
             let count = Int(number(UInt32.self))
             defer { at += count }
             return String(decoding: UnsafeRawBufferPointer(rebasing: payload[at..<at + count]), as: UTF8.self)
         }
-        let flags = payload[at]
-        at += 1
-        let size = flags & hasSize != 0 ? number(Int64.self) : nil
-        let mtime = flags & hasMtime != 0 ? number(Int64.self) : nil
-        let name = string()
-        let key = flags & ownKey != 0 ? string() : name
-        let path = string()
-        let id = flags & hasID != 0 ? string() : nil
-        let readID = flags & hasReadID != 0 ? string() : nil
+    }
+
+    /// Decodes the record whose payload (after its length) is `payload`.
+    static func decode(_ payload: UnsafeRawBufferPointer) -> TreeMarch.Named {
+        var fields = Fields(payload)
+        let flags = fields.byte()
+        let size = flags & hasSize != 0 ? fields.number(Int64.self) : nil
+        let mtime = flags & hasMtime != 0 ? fields.number(Int64.self) : nil
+        let name = fields.string()
+        let key = flags & ownKey != 0 ? fields.string() : name
+        let path = fields.string()
+        let id = flags & hasID != 0 ? fields.string() : nil
+        let readID = flags & hasReadID != 0 ? fields.string() : nil
         var hashes: [HashKind: String] = [:]
-        let hashCount = Int(payload[at])
-        at += 1
-        for _ in 0..<hashCount {
-            let kind = HashKind(rawValue: Int32(payload[at]))
-            at += 1
-            let value = string()
+        for _ in 0..<Int(fields.byte()) {
+            let kind = HashKind(rawValue: Int32(fields.byte()))
+            let value = fields.string()
             if let kind { hashes[kind] = value }
         }
         var entry = Entry(
