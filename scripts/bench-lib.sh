@@ -1,4 +1,10 @@
-# Helpers shared by the bench sections that run on their own (bench-s3.sh, bench-sftp.sh): source it.
+# Helpers shared by the bench sections that run on their own (bench-s3.sh, bench-sftp.sh): source it
+# with the section's arguments, BIN_DIR WORK_DIR [RUNS]. It sets bin, work and runs, and gives the
+# section a HOME and a state database of its own under WORK_DIR.
+bin=$1 work=$2 runs=${3:-3}
+export HOME=$work/home SYNC_CORE_STATE=$work/state.db
+mkdir -p "$HOME"
+
 ns() { date +%s%N; }
 best_of() { sort -g | head -n 1; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN{printf "%.0f", n / s}'; }

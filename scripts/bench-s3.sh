@@ -4,10 +4,7 @@
 #   scripts/bench-s3.sh BIN_DIR WORK_DIR [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$1 work=$2 runs=${3:-3}
-export HOME=$work/home SYNC_CORE_STATE=$work/state.db
-mkdir -p "$HOME"
-. scripts/bench-lib.sh
+. scripts/bench-lib.sh "$@"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 endpoint=http://127.0.0.1:$port

@@ -5,10 +5,7 @@
 #   scripts/bench-sftp.sh BIN_DIR WORK_DIR [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$1 work=$2 runs=${3:-3}
-export HOME=$work/home SYNC_CORE_STATE=$work/state.db
-mkdir -p "$HOME"
-. scripts/bench-lib.sh
+. scripts/bench-lib.sh "$@"
 
 # The server: a host key, a client key and a config of its own (../shared/api/sftp.md §11).
 srv=$work/sshd
