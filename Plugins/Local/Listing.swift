@@ -44,14 +44,17 @@ enum LocalListing {
                 if errno != 0 { throw ConnectorFailure.posix(errno, "list", paths.shown(shown)) }
                 return
             }
-            let decoded = withUnsafeBytes(of: item.pointee.d_name) { raw in
-                String(validating: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            // "." and ".." are skipped before any String is made: this runs once per entry.
+            let decoded = withUnsafeBytes(of: item.pointee.d_name) { raw -> String?? in
+                let bytes = raw.bindMemory(to: CChar.self)
+                if bytes[0] == 0x2E && (bytes[1] == 0 || (bytes[1] == 0x2E && bytes[2] == 0)) { return .some(nil) }
+                return String(validatingCString: bytes.baseAddress!)
             }
-            guard let name = decoded else {
+            guard let checked = decoded else {
                 host.log(.warn, "skipping a name in '\(paths.shown(shown))' that is not valid UTF-8")
                 continue
             }
-            if name == "." || name == ".." || PartialFile.isPartial(name[...]) { continue }
+            guard let name = checked, !PartialFile.isPartial(name[...]) else { continue }
             var st = stat()
             guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // vanished meanwhile
             let path = prefix + name

@@ -19,6 +19,8 @@ final class SFTPParallelWrite: @unchecked Sendable {
     private var prefix: Int64
     private var spare: [UnsafeMutableRawBufferPointer] = []
     let partSize: Int
+    /// Bytes in flight on one session's part at a time.
+    static let pipelineBytes = 1 << 20
 
     init(pool: ConnectionPool, remote: String, path: String, sessions: Int, partSize: Int, from offset: Int64) {
         self.pool = pool
@@ -114,7 +116,10 @@ final class SFTPParallelWrite: @unchecked Sendable {
         var next = bytes.baseAddress!.assumingMemoryBound(to: CChar.self)
         var left = count
         while left > 0 {
-            let n = libssh2_sftp_write(handle, next, left)
+            // libssh2 copies all it is handed into queued packets: a window of `pipelineBytes`
+            // keeps that copy small while the part stays pipelined. The window only moves forward,
+            // as libssh2 requires of a write it has partly sent.
+            let n = libssh2_sftp_write(handle, next, min(left, SFTPParallelWrite.pipelineBytes))
             guard n > 0 else {
                 let failure = c.failure(Int32(n), "write", path)
                 if !c.isBroken { libssh2_sftp_close_handle(handle) }

@@ -15,11 +15,11 @@ public struct ConnectorInfo: Sendable {
         public init(integerLiteral value: Int64) { self = .int(value) }
         public init(booleanLiteral value: Bool) { self = .bool(value) }
 
-        var json: Any {
+        var jsonText: String {
             switch self {
-            case .string(let s): s
-            case .int(let i): i
-            case .bool(let b): b
+            case .string(let s): JSONText.quoted(s)
+            case .int(let i): String(i)
+            case .bool(let b): b ? "true" : "false"
             }
         }
     }

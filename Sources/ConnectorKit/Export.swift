@@ -1,5 +1,6 @@
 import CSyncConnector
 import Foundation
+import SyncABI
 
 /// Builds (once) and returns the C descriptor of connector type `C`. Call it from the plugin's
 /// exported entry point:
@@ -306,13 +307,14 @@ private func makeDescriptor<C: Connector>(for type: C.Type) -> UnsafeMutablePoin
 }
 
 private func optionsSchemaJSON(_ options: [ConnectorInfo.Option]) -> String {
-    let list: [[String: Any]] = options.map { o in
-        var item: [String: Any] = [
-            "name": o.name, "type": o.type.rawValue, "required": o.required, "secret": o.secret, "help": o.help,
+    let items = options.map { o in
+        var members = [
+            ("name", JSONText.quoted(o.name)), ("type", JSONText.quoted(o.type.rawValue)),
+            ("required", o.required ? "true" : "false"), ("secret", o.secret ? "true" : "false"),
+            ("help", JSONText.quoted(o.help)),
         ]
-        if let d = o.defaultValue { item["default"] = d.json }
-        return item
+        if let d = o.defaultValue { members.append(("default", d.jsonText)) }
+        return JSONText.object(members)
     }
-    let data = (try? JSONSerialization.data(withJSONObject: list, options: [.sortedKeys])) ?? Data("[]".utf8)
-    return String(decoding: data, as: UTF8.self)
+    return "[" + items.joined(separator: ",") + "]"
 }

@@ -4,7 +4,11 @@
 public enum PartialFile {
     public static let marker = ".sc-partial"
 
-    public static func isPartial(_ name: Substring) -> Bool { name.hasPrefix(".") && name.hasSuffix(marker) }
+    public static func isPartial(_ name: Substring) -> Bool {
+        // Bytes, not Characters: this runs for every listed name.
+        name.utf8.first == UInt8(ascii: ".") && name.utf8.count > marker.utf8.count
+            && name.utf8.suffix(marker.utf8.count).elementsEqual(marker.utf8)
+    }
 
     /// The partial file's name for a target named `target` (a name, not a path).
     public static func name(for target: Substring) -> String {

@@ -1,6 +1,8 @@
 import Foundation
-import SyncCore
+import SyncABI
 import Testing
+
+@testable import SyncCore
 
 /// A bad plugin never crashes the host and never hides the good ones: each gets one line naming
 /// the file and the reason.
@@ -123,5 +125,30 @@ import Testing
         let local = try PluginHost.load(file: TestSupport.binDirectory + "/libSyncConnectorLocal.so")
         #expect(local.name == "local")
         #expect(local.options.map(\.name) == ["root"])
+    }
+
+    /// ConnectorKit writes the options schema by hand and the host decodes it: every field of an
+    /// option survives, defaults of each type, secrets, and help text with quotes and '$'.
+    @Test func optionsSchemasSurviveTheTripThroughTheABI() throws {
+        let sftp = try PluginHost.load(file: TestSupport.binDirectory + "/libSyncConnectorSFTP.so")
+        let byName = Dictionary(uniqueKeysWithValues: sftp.options.map { ($0.name, $0) })
+        #expect(byName["host"]?.required == true)
+        #expect(byName["host"]?.type == .string)
+        #expect(byName["port"]?.defaultValue == .int(22))
+        #expect(byName["use_agent"]?.defaultValue == .bool(true))
+        #expect(byName["known_hosts"]?.type == .path)
+        #expect(byName["known_hosts"]?.defaultValue == .string("~/.ssh/known_hosts"))
+        #expect(byName["password"]?.secret == true)
+        #expect(byName["user"]?.secret == false)
+        #expect(byName["use_agent"]?.help == "Try the keys of ssh-agent ($SSH_AUTH_SOCK)")
+        #expect(sftp.options.first?.name == "host", "options keep the connector's order")
+
+        #expect(JSONText.quoted("a\"b\\c\n\t\u{1}é✓") == #""a\"b\\c\n\t\u0001é✓""#)
+        let written = JSONText.object([("name", JSONText.quoted("x\"y")), ("required", "true"), ("default", "7")])
+        let specs = try OptionSpec.parseSchema("[\(written)]")
+        #expect(
+            specs == [
+                OptionSpec(name: "x\"y", type: .string, required: true, secret: false, defaultValue: .int(7), help: "")
+            ])
     }
 }

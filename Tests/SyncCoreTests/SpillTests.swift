@@ -53,6 +53,25 @@ import Testing
         #expect(same(try readAll(held), expected))
     }
 
+    /// The sort compares the keys' first 8 bytes as a number first: it must still give byte order
+    /// where keys share those bytes, end inside them, or hold bytes of 0x80 and up.
+    @Test func sortingByKeyPrefixKeepsByteOrder() throws {
+        var names = ["", "a", "ab", "abcdefgh", "abcdefghi", "abcdefgh\u{1}", "abcdefgg~", "abcdefgi", "é", "e\u{301}"]
+        names += ["\u{7F}", "\u{80}", "ÿ", "z", "Z", "12345678", "1234567", "123456789", "abcdefg\u{0}", "A"]
+        names += (0..<300).map { "shared-prefix-\($0 * 7919 % 997)" } + (0..<50).map { "ab\($0)" }
+        let input = names.enumerated().map { i, name in
+            // Pairs of keys that are equal (case folded) make the names decide.
+            TreeMarch.Named(
+                name: name, key: i % 3 == 0 ? name.lowercased() : name,
+                entry: Entry(path: "d/" + name, kind: .file, size: Int64(i)))
+        }
+        let expected = input.sorted(by: SortedEntries.precedes)
+        #expect(same(ListingCollector.sorted(input), expected))
+        #expect(same(ListingCollector.sorted(input.reversed()), input.reversed().sorted(by: SortedEntries.precedes)))
+        let prefixes = ["", "a", "ab", "abcdefgh", "abcdefghi", "ÿ"].map(ListingCollector.keyPrefix)
+        #expect(prefixes == prefixes.sorted())
+    }
+
     @Test func changesApplyInOrderOnBothKinds() throws {
         let input = (0..<500).map(named)
         for limit in [16, 10_000] {

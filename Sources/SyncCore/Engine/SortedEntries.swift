@@ -79,11 +79,28 @@ struct ListingCollector {
         if buffer.count >= limit { try spillBuffer() }
     }
 
-    /// Sorts by moving indices, not the entries (about 140 bytes each), then gathers once.
-    private static func sorted(_ entries: [TreeMarch.Named]) -> [TreeMarch.Named] {
+    /// Sorts by moving indices, not the entries (about 140 bytes each), then gathers once. Each
+    /// index carries its key's first 8 bytes as a number, so most comparisons are one integer
+    /// comparison: only keys that share those bytes are compared as strings.
+    static func sorted(_ entries: [TreeMarch.Named]) -> [TreeMarch.Named] {
         guard entries.count > 1 else { return entries }
-        let order = entries.indices.sorted { SortedEntries.precedes(entries[$0], entries[$1]) }
-        return order.map { entries[$0] }
+        var order = entries.indices.map { (prefix: keyPrefix(entries[$0].key), index: $0) }
+        order.sort { a, b in
+            a.prefix != b.prefix ? a.prefix < b.prefix : SortedEntries.precedes(entries[a.index], entries[b.index])
+        }
+        return order.map { entries[$0.index] }
+    }
+
+    /// The first 8 bytes of a key, big-endian, zero-padded: ordered as the bytes are, because a
+    /// shorter key's padding sorts before any byte a longer one has there.
+    static func keyPrefix(_ key: String) -> UInt64 {
+        var prefix: UInt64 = 0
+        var shift: UInt64 = 56
+        for byte in key.utf8.prefix(8) {
+            prefix |= UInt64(byte) << shift
+            shift &-= 8
+        }
+        return prefix
     }
 
     private mutating func spillBuffer() throws {

@@ -15,23 +15,60 @@ public struct OptionSpec: Sendable, Equatable {
         let description: String
     }
 
-    static func parseSchema(_ text: String) throws -> [OptionSpec] {
-        let json = try JSONSerialization.jsonObject(with: Data(text.utf8))
-        guard let list = json as? [[String: Any]] else {
-            throw SchemaError(description: "expected a JSON array of objects")
+    /// One item of the schema as JSON has it. Decoded through Codable, not `JSONSerialization`:
+    /// casts out of `Any` make the runtime search every loaded image's conformances, once per
+    /// plugin, and this runs for every plugin at every start.
+    private struct SchemaItem: Decodable {
+        enum Default: Decodable {
+            case string(String)
+            case int(Int64)
+            case bool(Bool)
+
+            init(from decoder: Decoder) throws {
+                let value = try decoder.singleValueContainer()
+                if let b = try? value.decode(Bool.self) {
+                    self = .bool(b)
+                } else if let i = try? value.decode(Int64.self) {
+                    self = .int(i)
+                } else {
+                    self = .string(try value.decode(String.self))
+                }
+            }
         }
-        return try list.enumerated().map { index, item in
-            guard let name = item["name"] as? String, !name.isEmpty else {
+
+        var name: String?
+        var type: String?
+        var required: Bool?
+        var secret: Bool?
+        var help: String?
+        var `default`: Default?
+    }
+
+    static func parseSchema(_ text: String) throws -> [OptionSpec] {
+        let items: [SchemaItem]
+        do {
+            items = try JSONDecoder().decode([SchemaItem].self, from: Data(text.utf8))
+        } catch {
+            throw SchemaError(
+                description: "expected a JSON array of option objects (name, type, required, secret, help, default)")
+        }
+        return try items.enumerated().map { index, item in
+            guard let name = item.name, !name.isEmpty else {
                 throw SchemaError(description: "option #\(index + 1) has no name")
             }
-            let typeName = item["type"] as? String ?? "string"
+            let typeName = item.type ?? "string"
             guard let type = ValueType(rawValue: typeName) else {
                 throw SchemaError(description: "option '\(name)' has unknown type '\(typeName)'")
             }
             var spec = OptionSpec(
-                name: name, type: type, required: item["required"] as? Bool ?? false,
-                secret: item["secret"] as? Bool ?? false, defaultValue: nil, help: item["help"] as? String ?? "")
-            if let def = item["default"] { spec.defaultValue = OptionValue(json: def) }
+                name: name, type: type, required: item.required ?? false, secret: item.secret ?? false,
+                defaultValue: nil, help: item.help ?? "")
+            switch item.default {
+            case .string(let s): spec.defaultValue = .string(s)
+            case .int(let i): spec.defaultValue = .int(i)
+            case .bool(let b): spec.defaultValue = .bool(b)
+            case nil: break
+            }
             return spec
         }
     }
