@@ -65,6 +65,15 @@ public final class SyncRun: @unchecked Sendable {
         emit(event)
     }
 
+    /// An unchanged file: counted, and named only when skipped files are reported (its path is
+    /// built only then).
+    private func recordSkipped(_ pair: TreeMarch.Pair) {
+        lock.lock()
+        summary.skipped += 1
+        lock.unlock()
+        if options.reportSkipped { emit(.skipped(path: pair.relative)) }
+    }
+
     /// After Ctrl-C: counts one file left for the next run and says so.
     private func leftByInterruption() -> Bool {
         guard Interruption.requested else { return false }
@@ -184,7 +193,7 @@ public final class SyncRun: @unchecked Sendable {
         var deletions = Deletions(files: PathSpool(limit: 1))
         visit(
             TreeMarch.Pair(
-                relative: name, name: name, source: file, destination: existing,
+                parent: "", name: name, source: file, destination: existing,
                 destinationPath: existing?.path ?? target,
                 encodedName: encoded), copier: copier, pool: pool, deletions: &deletions)
     }
@@ -194,7 +203,7 @@ public final class SyncRun: @unchecked Sendable {
     private func visit(
         _ pair: TreeMarch.Pair, copier: FileCopier, pool: WorkerPool, deletions: inout Deletions
     ) {
-        let path = pair.relative
+        lazy var path = pair.relative
         if let refusal = NameCheck.refusal((pair.source ?? pair.destination)!, name: pair.name) {
             fail(path, refusal)
             return
@@ -255,7 +264,7 @@ public final class SyncRun: @unchecked Sendable {
             }
             switch compareListed(s, d) {
             case .same:
-                record(.skipped(path: path)) { $0.skipped += 1 }
+                recordSkipped(pair)
                 if options.deletesSourceFiles {
                     pool.submit { self.verifyThenDeleteSource(s, d, path, copier: copier) }
                 }
@@ -619,8 +628,8 @@ enum NameCheck {
         if name.isEmpty || name == "." || name == ".." {
             return "refusing the name '\(name)': it could escape the tree"
         }
-        if name.utf8.contains(UInt8(ascii: "/")) { return "refusing a name that contains '/'" }
-        if name.utf8.contains(0) { return "refusing a name that contains a NUL byte" }
-        return nil
+        // One pass over the bytes: this runs for every pair.
+        guard let bad = name.utf8.first(where: { $0 == UInt8(ascii: "/") || $0 == 0 }) else { return nil }
+        return bad == 0 ? "refusing a name that contains a NUL byte" : "refusing a name that contains '/'"
     }
 }

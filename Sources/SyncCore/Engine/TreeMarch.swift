@@ -7,10 +7,13 @@ import Foundation
 /// as equal, but a store may hold both as two different files.
 struct TreeMarch {
     struct Pair {
-        /// Path relative to both roots, in the source's spelling.
-        var relative: String
-        /// Its last segment.
+        /// The folder it is in, relative to both roots ("" at the top).
+        var parent: String
+        /// Its last segment, in the source's spelling.
         var name: String
+        /// Path relative to both roots, in the source's spelling. Built when asked: an unchanged
+        /// file of a re-run never needs it.
+        var relative: String { parent.isEmpty ? name : parent + "/" + name }
         var source: Entry?
         var destination: Entry?
         /// Where it is (or goes) at the destination: the existing entry's path, or the parent's
@@ -143,7 +146,7 @@ struct TreeMarch {
         func pair(_ name: String, _ s: Entry?, _ d: Entry?) -> Pair {
             let encoded = d.map { String($0.name) } ?? names.encode(name)
             return Pair(
-                relative: relative.isEmpty ? name : relative + "/" + name, name: name, source: s, destination: d,
+                parent: relative, name: name, source: s, destination: d,
                 destinationPath: d?.path ?? join(folder.destinationPath, encoded), encodedName: encoded)
         }
         var subfolders: [Folder] = []
