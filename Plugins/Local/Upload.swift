@@ -28,11 +28,11 @@ final class LocalWriter: SuspendableWriter {
         shown = connector.paths.shown(path)
         self.options = options
         target = try connector.paths.resolve(path)
-        let slash = target.lastIndex(of: "/")!
+        let slash = target.utf8.lastIndex(of: UInt8(ascii: "/"))!
         let parent = slash == target.startIndex ? "/" : String(target[..<slash])
-        let name = target[target.index(after: slash)...]
+        let name = target[target.utf8.index(after: slash)...]
         // resolve() above already checked an existing parent; only folders made now need a look.
-        if try connector.makeDirectories(parent, shown: shown) { try connector.paths.checkContained(parent, path) }
+        if try connector.makeDirectories(parent, shown: shown) { try connector.paths.checkContained(relative: path) }
 
         var st = stat()
         if lstat(target, &st) == 0 {

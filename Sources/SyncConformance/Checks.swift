@@ -300,6 +300,12 @@ extension ConformanceSuite {
             }
             try c.expectError(.invalidArgument, what: "mkdir '\(bad)'") { try c.session.mkdir(bad) }
         }
+        // Names made of dots, or starting or ending with them, are names like any other.
+        for good in ["...", ".hidden", "tail..", "..x"] {
+            let p = c.path("dots/\(good)")
+            try c.write(p, Array(good.utf8))
+            try c.expect(try c.readAll(p) == Array(good.utf8), "content of '\(good)' differs")
+        }
     }
 
     static func hashOnDemand(_ c: Context) throws {

@@ -113,6 +113,18 @@ import Testing
             #expect(e.code == .invalidArgument)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside) == ["secret.txt"])
+        // Links that stay inside the root work, for reading and as a folder written through.
+        let alias = try session.openReader("alias.txt")
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+        defer { buffer.deallocate() }
+        #expect(try alias.read(into: buffer) == 6)
+        alias.close()
+        try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/inner", withDestinationPath: root + "/sub")
+        let w = try session.openWriter("inner/new.txt", options: .init(size: 1))
+        try Array("x".utf8).withUnsafeBytes { try w.write($0) }
+        _ = try w.finish()
+        #expect(FileManager.default.fileExists(atPath: root + "/sub/new.txt"))
     }
 
     @Test func rootMustBeAnAbsoluteFolder() throws {

@@ -150,5 +150,10 @@ import Testing
             specs == [
                 OptionSpec(name: "x\"y", type: .string, required: true, secret: false, defaultValue: .int(7), help: "")
             ])
+        // Fields of the wrong JSON type, or no name, make the schema invalid.
+        #expect(throws: (any Error).self) { try OptionSpec.parseSchema(#"[{"name":"x","required":"yes"}]"#) }
+        #expect(throws: (any Error).self) { try OptionSpec.parseSchema(#"[{"type":"int"}]"#) }
+        #expect(throws: (any Error).self) { try OptionSpec.parseSchema(#"{"name":"x"}"#) }
+        #expect(try OptionSpec.parseSchema("[]").isEmpty)
     }
 }
