@@ -31,8 +31,6 @@ final class LocalWriter: SuspendableWriter {
         let slash = target.utf8.lastIndex(of: UInt8(ascii: "/"))!
         let parent = slash == target.startIndex ? "/" : String(target[..<slash])
         let name = target[target.utf8.index(after: slash)...]
-        // resolve() above already checked an existing parent; only folders made now need a look.
-        if try connector.makeDirectories(parent, shown: shown) { try connector.paths.checkContained(relative: path) }
 
         var st = stat()
         if lstat(target, &st) == 0 {
@@ -62,8 +60,16 @@ final class LocalWriter: SuspendableWriter {
             connector.host.log(.info, "cannot resume '\(shown)' (partial file gone or shorter): starting over")
         }
 
-        // A partial file a killed run left behind is replaced, never appended to.
-        let created = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o666)
+        // A partial file a killed run left behind is replaced, never appended to. The parent
+        // folder is made only when the create says it is missing: the common case costs no stat.
+        var created = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o666)
+        if created < 0 && (errno == ENOENT || errno == ENOTDIR) {
+            // resolve() above checked the folders that existed; the ones made now get a look too.
+            if try connector.makeDirectories(parent, shown: shown) {
+                try connector.paths.checkContained(relative: path)
+            }
+            created = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o666)
+        }
         guard created >= 0 else { throw ConnectorFailure.posix(errno, "create", shown) }
         fd = created
         written = 0

@@ -125,6 +125,13 @@ import Testing
         try Array("x".utf8).withUnsafeBytes { try w.write($0) }
         _ = try w.finish()
         #expect(FileManager.default.fileExists(atPath: root + "/sub/new.txt"))
+        // Missing folders are made on the way; a file where a folder should be is an error.
+        let deep = try session.openWriter("made/on/the-way.txt", options: .init(size: 1))
+        try Array("y".utf8).withUnsafeBytes { try deep.write($0) }
+        _ = try deep.finish()
+        #expect(FileManager.default.fileExists(atPath: root + "/made/on/the-way.txt"))
+        #expect(throws: ConnectorError.self) { _ = try session.openWriter("inside.txt/x", options: .init(size: 1)) }
+        #expect(try String(contentsOfFile: root + "/inside.txt", encoding: .utf8) == "inside")
     }
 
     @Test func rootMustBeAnAbsoluteFolder() throws {
