@@ -7,6 +7,10 @@ final class LocalReader: ConnectorReader {
     private var position: Int64
     private var remaining: Int64?
     private let shown: String
+    /// A short read of a regular file means its end: the next read answers 0 without asking the
+    /// kernel again (one system call less per small file).
+    private let regular: Bool
+    private var atEnd = false
 
     init(path abs: String, shown: String, offset: Int64, length: Int64?) throws {
         self.shown = shown
@@ -17,6 +21,7 @@ final class LocalReader: ConnectorReader {
             Glibc.close(fd)
             throw ConnectorFailure(.isADirectory, "read '\(shown)': is a folder")
         }
+        regular = st.st_mode & S_IFMT == S_IFREG
         position = offset
         remaining = length
         // Tell the kernel we read front to back: larger read-ahead. (Pointless for a file that
@@ -31,13 +36,14 @@ final class LocalReader: ConnectorReader {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var want = buffer.count
         if let remaining { want = Int(min(Int64(want), remaining)) }
-        guard want > 0, fd >= 0 else { return 0 }
+        guard want > 0, fd >= 0, !atEnd else { return 0 }
         while true {
             let n = pread(fd, buffer.baseAddress, want, off_t(position))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ConnectorFailure.posix(errno, "read", shown)
             }
+            if regular && n < want { atEnd = true }
             position += Int64(n)
             if remaining != nil { remaining! -= Int64(n) }
             return n
