@@ -2,7 +2,8 @@
 /// `Any` values with dynamic casts, and each plugin loaded makes the runtime search every image's
 /// conformances again. Plugin descriptors are built at load, so this is paid on every start.
 public enum JSONText {
-    /// `s` as a JSON string literal, quotes included.
+    /// `s` as a JSON string literal, quotes included. Control characters and DEL are written as
+    /// `\uXXXX`, so the result is also a valid TOML basic string (the config file uses it).
     public static func quoted(_ s: String) -> String {
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
@@ -14,8 +15,8 @@ public enum JSONText {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16, uppercase: true)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
                     out.unicodeScalars.append(scalar)

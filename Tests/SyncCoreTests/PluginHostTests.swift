@@ -143,7 +143,7 @@ import Testing
         #expect(byName["use_agent"]?.help == "Try the keys of ssh-agent ($SSH_AUTH_SOCK)")
         #expect(sftp.options.first?.name == "host", "options keep the connector's order")
 
-        #expect(JSONText.quoted("a\"b\\c\n\t\u{1}é✓") == #""a\"b\\c\n\t\u0001é✓""#)
+        #expect(JSONText.quoted("a\"b\\c\n\t\u{1}\u{7F}é✓") == #""a\"b\\c\n\t\u0001\u007Fé✓""#)
         let written = JSONText.object([("name", JSONText.quoted("x\"y")), ("required", "true"), ("default", "7")])
         let specs = try OptionSpec.parseSchema("[\(written)]")
         #expect(

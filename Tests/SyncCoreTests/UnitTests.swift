@@ -131,7 +131,7 @@ import Testing
     @Test func roundTripAndMode() throws {
         let path = tempPath()
         let store = try ConfigStore(path: path)
-        let tricky = "quote\" back\\slash\nnewline\ttab ünï 🎬 \u{1}"
+        let tricky = "quote\" back\\slash\nnewline\ttab ünï 🎬 \u{1} \u{7F}"
         try store.put(
             Account(
                 connector: "putio", name: "a", options: ["token": .string(tricky), "n": .int(-5), "flag": .bool(true)]))

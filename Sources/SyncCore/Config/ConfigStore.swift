@@ -1,4 +1,5 @@
 import Foundation
+import SyncABI
 import TOMLKit
 
 /// One configured account: `[CONNECTOR.NAME]` in the config file.
@@ -153,25 +154,8 @@ public final class ConfigStore: @unchecked Sendable {
         return bare ? key : tomlString(key)
     }
 
-    static func tomlString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += String(format: "\\u%04X", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A TOML basic string: the same escapes as JSON's.
+    static func tomlString(_ s: String) -> String { JSONText.quoted(s) }
 
     /// Writes a 0600 temporary file beside the config and renames it over: never a half-written
     /// config, never a moment when the secrets are readable by others.
