@@ -82,10 +82,7 @@ final class LocalWriter: SuspendableWriter {
         // folder is made only when the create says it is missing: the common case costs no stat.
         var created = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o666)
         if created < 0 && (errno == ENOENT || errno == ENOTDIR) {
-            // resolve() above checked the folders that existed; the ones made now get a look too.
-            if try connector.makeDirectories(parent, shown: shown) {
-                try connector.paths.checkContained(relative: path)
-            }
+            try LocalWriter.makeParent(parent, connector: connector, path: path, shown: shown)
             created = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o666)
         }
         guard created >= 0 else { throw ConnectorFailure.posix(errno, "create", shown) }
@@ -113,6 +110,12 @@ final class LocalWriter: SuspendableWriter {
     /// Unnamed files need /proc to be linked by an unprivileged process.
     private static let canLinkUnnamed = access("/proc/self/fd", X_OK) == 0
 
+    /// Makes the missing folders of a file's parent, after a create found it missing.
+    /// resolve() checked the folders that existed; the ones made now get a look too.
+    private static func makeParent(_ parent: String, connector: LocalConnector, path: String, shown: String) throws {
+        if try connector.makeDirectories(parent, shown: shown) { try connector.paths.checkContained(relative: path) }
+    }
+
     /// An unnamed file in `parent` (made first if missing), or nil where the file system has none.
     private static func openUnnamed(in parent: String, connector: LocalConnector, path: String, shown: String) throws
         -> Int32?
@@ -120,10 +123,7 @@ final class LocalWriter: SuspendableWriter {
         guard canLinkUnnamed else { return nil }
         var fd = open(parent, openTemporaryFile | O_WRONLY | O_CLOEXEC, 0o666)
         if fd < 0 && (errno == ENOENT || errno == ENOTDIR) {
-            // resolve() checked the folders that existed; the ones made now get a look too.
-            if try connector.makeDirectories(parent, shown: shown) {
-                try connector.paths.checkContained(relative: path)
-            }
+            try makeParent(parent, connector: connector, path: path, shown: shown)
             fd = open(parent, openTemporaryFile | O_WRONLY | O_CLOEXEC, 0o666)
         }
         if fd >= 0 { return fd }

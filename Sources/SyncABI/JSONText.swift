@@ -3,7 +3,8 @@
 /// conformances again. Plugin descriptors are built at load, so this is paid on every start.
 public enum JSONText {
     /// `s` as a JSON string literal, quotes included. Control characters and DEL are written as
-    /// `\uXXXX`, so the result is also a valid TOML basic string (the config file uses it).
+    /// `\u` and four hex digits, so the result is also a valid TOML basic string (the config file
+    /// uses it).
     public static func quoted(_ s: String) -> String {
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)

@@ -81,6 +81,9 @@ static void faulty_abort(sc_writer *w) {
 
 static sc_code faulty_open_writer(sc_session *s, const char *path, const sc_write_options *options, sc_writer **out,
                                   int64_t *offset, sc_error *err) {
+    /* A writer counts from the moment its open starts: the slow open is where transfers overlap,
+     * so a test sees the run's width even when the writes themselves are too quick to meet. */
+    count_writers(1);
     if (getenv("FAULTY_SLOW_OPEN_MS")) {
         struct timespec pause = {0, atol(getenv("FAULTY_SLOW_OPEN_MS")) * 1000000L};
         nanosleep(&pause, NULL);
@@ -88,6 +91,7 @@ static sc_code faulty_open_writer(sc_session *s, const char *path, const sc_writ
     if (auth_refused(s)) {
         fail(err, SC_ERR_AUTH, "access token expired");
         err->http_status = 401;
+        count_writers(-1);
         return SC_ERR_AUTH;
     }
     if (__atomic_fetch_sub(&writer_failures_left, 1, __ATOMIC_RELAXED) > 0) {
@@ -95,10 +99,11 @@ static sc_code faulty_open_writer(sc_session *s, const char *path, const sc_writ
         fail(err, code, "injected failure opening '%s'", path);
         err->http_status = code == SC_ERR_RATE_LIMITED ? 429 : 503;
         err->retry_after_ms = getenv("FAULTY_RETRY_AFTER_MS") ? atoll(getenv("FAULTY_RETRY_AFTER_MS")) : 0;
+        count_writers(-1);
         return code;
     }
     sc_code c = cdir_open_writer(s, path, options, out, offset, err);
-    if (c == SC_OK) count_writers(1);
+    if (c != SC_OK) count_writers(-1);
     return c;
 }
 
