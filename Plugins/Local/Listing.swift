@@ -45,16 +45,18 @@ enum LocalListing {
                 return
             }
             // "." and ".." are skipped before any String is made: this runs once per entry.
-            let decoded = withUnsafeBytes(of: item.pointee.d_name) { raw -> String?? in
-                let bytes = raw.bindMemory(to: CChar.self)
-                if bytes[0] == 0x2E && (bytes[1] == 0 || (bytes[1] == 0x2E && bytes[2] == 0)) { return .some(nil) }
-                return String(validatingCString: bytes.baseAddress!)
+            let isDots = withUnsafeBytes(of: item.pointee.d_name) { b in
+                b[0] == 0x2E && (b[1] == 0 || (b[1] == 0x2E && b[2] == 0))
             }
-            guard let checked = decoded else {
+            if isDots { continue }
+            let decoded = withUnsafeBytes(of: item.pointee.d_name) {
+                String(validatingCString: $0.bindMemory(to: CChar.self).baseAddress!)
+            }
+            guard let name = decoded else {
                 host.log(.warn, "skipping a name in '\(paths.shown(shown))' that is not valid UTF-8")
                 continue
             }
-            guard let name = checked, !PartialFile.isPartial(name[...]) else { continue }
+            if PartialFile.isPartial(name[...]) { continue }
             var st = stat()
             guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // vanished meanwhile
             let path = prefix + name

@@ -19,29 +19,12 @@ public struct OptionSpec: Sendable, Equatable {
     /// casts out of `Any` make the runtime search every loaded image's conformances, once per
     /// plugin, and this runs for every plugin at every start.
     private struct SchemaItem: Decodable {
-        enum Default: Decodable {
-            case string(String)
-            case int(Int64)
-            case bool(Bool)
-
-            init(from decoder: Decoder) throws {
-                let value = try decoder.singleValueContainer()
-                if let b = try? value.decode(Bool.self) {
-                    self = .bool(b)
-                } else if let i = try? value.decode(Int64.self) {
-                    self = .int(i)
-                } else {
-                    self = .string(try value.decode(String.self))
-                }
-            }
-        }
-
         var name: String?
         var type: String?
         var required: Bool?
         var secret: Bool?
         var help: String?
-        var `default`: Default?
+        var `default`: OptionValue?
     }
 
     static func parseSchema(_ text: String) throws -> [OptionSpec] {
@@ -60,16 +43,9 @@ public struct OptionSpec: Sendable, Equatable {
             guard let type = ValueType(rawValue: typeName) else {
                 throw SchemaError(description: "option '\(name)' has unknown type '\(typeName)'")
             }
-            var spec = OptionSpec(
+            return OptionSpec(
                 name: name, type: type, required: item.required ?? false, secret: item.secret ?? false,
-                defaultValue: nil, help: item.help ?? "")
-            switch item.default {
-            case .string(let s): spec.defaultValue = .string(s)
-            case .int(let i): spec.defaultValue = .int(i)
-            case .bool(let b): spec.defaultValue = .bool(b)
-            case nil: break
-            }
-            return spec
+                defaultValue: item.default, help: item.help ?? "")
         }
     }
 
@@ -102,7 +78,7 @@ public struct OptionSpec: Sendable, Equatable {
 }
 
 /// A value of an account option.
-public enum OptionValue: Sendable, Equatable, CustomStringConvertible {
+public enum OptionValue: Sendable, Equatable, CustomStringConvertible, Decodable {
     case string(String)
     case int(Int64)
     case bool(Bool)
@@ -121,6 +97,18 @@ public enum OptionValue: Sendable, Equatable, CustomStringConvertible {
             }
         } else {
             return nil
+        }
+    }
+
+    /// A JSON value of the options schema: a boolean, an integer or a string.
+    public init(from decoder: Decoder) throws {
+        let value = try decoder.singleValueContainer()
+        if let b = try? value.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? value.decode(Int64.self) {
+            self = .int(i)
+        } else {
+            self = .string(try value.decode(String.self))
         }
     }
 
