@@ -22,6 +22,7 @@ final class LocalConnector: Connector, RecursiveListing, ServerMove, ServerCopy,
 
     let paths: RootedPaths
     let host: ConnectorHost
+    let stalePartials = StalePartials()
 
     init(config: ConnectorConfig, host: ConnectorHost) throws {
         paths = try RootedPaths(root: try config.requireString("root"))

@@ -4,7 +4,7 @@ import Glibc
 extension LocalConnector {
     func list(_ dir: String, _ emit: (ConnectorEntry) throws -> Void) throws {
         let abs = try paths.resolve(dir)
-        try LocalListing.children(of: abs, shown: dir, paths: paths, host: host, emit)
+        try LocalListing.children(of: abs, shown: dir, paths: paths, host: host, partials: stalePartials, emit)
     }
 
     func listRecursive(_ dir: String, _ emit: (ConnectorEntry) throws -> Void) throws {
@@ -27,7 +27,8 @@ enum LocalListing {
 
     /// Streams one folder with readdir + fstatat: no whole-folder array is built.
     static func children(
-        of abs: String, shown: String, paths: RootedPaths, host: ConnectorHost, _ emit: (ConnectorEntry) throws -> Void
+        of abs: String, shown: String, paths: RootedPaths, host: ConnectorHost, partials: StalePartials,
+        _ emit: (ConnectorEntry) throws -> Void
     ) throws {
         let fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw ConnectorFailure.posix(errno, "list", paths.shown(shown)) }
@@ -56,7 +57,10 @@ enum LocalListing {
                 host.log(.warn, "skipping a name in '\(paths.shown(shown))' that is not valid UTF-8")
                 continue
             }
-            if PartialFile.isPartial(name[...]) { continue }
+            if PartialFile.isPartial(name[...]) {
+                partials.found(in: abs)
+                continue
+            }
             var st = stat()
             guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // vanished meanwhile
             let path = prefix + name

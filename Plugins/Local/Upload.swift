@@ -18,6 +18,8 @@ final class LocalWriter: SuspendableWriter {
     /// `path` as errors show it.
     private let shown: String
     private let target: String
+    /// The target's folder, as an absolute path.
+    private let parent: String
     private let partial: String
     private let options: WriteOptions
     private var fd: Int32
@@ -40,16 +42,13 @@ final class LocalWriter: SuspendableWriter {
         let slash = target.utf8.lastIndex(of: UInt8(ascii: "/"))!
         let parent = slash == target.startIndex ? "/" : String(target[..<slash])
         let name = target[target.utf8.index(after: slash)...]
-
-        var st = stat()
-        if lstat(target, &st) == 0 {
-            if st.st_mode & S_IFMT == S_IFDIR {
-                throw ConnectorFailure(.isADirectory, "write '\(shown)': a folder is in the way")
-            }
-            if !options.replace { throw ConnectorFailure(.exists, "write '\(shown)': already exists") }
-        }
-
+        self.parent = parent
         partial = parent + "/" + PartialFile.name(for: name)
+
+        // An unnamed file needs no look at the target first: linking it refuses a name that is
+        // taken, atomically, and the look was a search of the folder for a name not in it (7% of
+        // a 10,000-file copy). A file that will not fit in one checkpoint is refused here, before
+        // any of it is sent.
         if options.resumeToken == nil, let size = options.size, size < LocalWriter.checkpointInterval,
             let opened = try LocalWriter.openUnnamed(in: parent, connector: connector, path: path, shown: shown)
         {
@@ -58,6 +57,13 @@ final class LocalWriter: SuspendableWriter {
             written = 0
             hasher = options.wantHashes.isEmpty ? nil : MultiHasher(options.wantHashes)
             return
+        }
+        var st = stat()
+        if lstat(target, &st) == 0 {
+            if st.st_mode & S_IFMT == S_IFDIR {
+                throw ConnectorFailure(.isADirectory, "write '\(shown)': a folder is in the way")
+            }
+            if !options.replace { throw ConnectorFailure(.exists, "write '\(shown)': already exists") }
         }
         // Resume: the token holds the offset the store confirmed. Bytes past it (preallocated space,
         // or writes after the checkpoint) are cut off.
@@ -139,7 +145,13 @@ final class LocalWriter: SuspendableWriter {
         let handle = "/proc/self/fd/\(fd)"
         if linkat(AT_FDCWD, handle, AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0 { return }
         guard errno == EEXIST else { throw ConnectorFailure.posix(errno, "link into place", shown) }
-        guard options.replace else { throw ConnectorFailure(.exists, "write '\(shown)': appeared while writing") }
+        guard options.replace else {
+            var st = stat()
+            if lstat(target, &st) == 0, st.st_mode & S_IFMT == S_IFDIR {
+                throw ConnectorFailure(.isADirectory, "write '\(shown)': a folder is in the way")
+            }
+            throw ConnectorFailure(.exists, "write '\(shown)': already exists")
+        }
         unlink(partial)  // one a killed run left
         guard linkat(AT_FDCWD, handle, AT_FDCWD, partial, AT_SYMLINK_FOLLOW) == 0 else {
             throw ConnectorFailure.posix(errno, "link into place", shown)
@@ -237,7 +249,8 @@ final class LocalWriter: SuspendableWriter {
         var st = stat()
         if unnamed {
             try linkUnnamed()
-            unlink(partial)  // a partial file an earlier, killed run left for this target
+            // A partial file an earlier, killed run left for this target (see StalePartials).
+            if connector.stalePartials.mayHold(in: parent) { unlink(partial) }
         } else {
             if !options.replace, lstat(target, &st) == 0 {
                 throw ConnectorFailure(.exists, "write '\(shown)': appeared while writing")

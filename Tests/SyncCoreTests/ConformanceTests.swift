@@ -174,8 +174,10 @@ import Testing
         let fresh = try session.openWriter("dir/other.bin", options: .init(size: 1, resumeToken: token))
         #expect(fresh.startOffset == 0)
         fresh.abort()
-        // What a killed run left behind is replaced by a fresh write, never appended to.
+        // What a killed run left behind is replaced by a fresh write, never appended to, and a
+        // small file (written unnamed) removes it once a listing of its folder has met it.
         try "stale bytes".write(toFile: root + "/dir/.x.txt.sc-partial", atomically: false, encoding: .utf8)
+        try session.list("dir") { _ in }
         let x = try session.openWriter("dir/x.txt", options: .init(size: 5))
         try Array("hello".utf8).withUnsafeBytes { try x.write($0) }
         _ = try x.finish()

@@ -264,7 +264,11 @@ typedef struct sc_write_options {
     void *resume_ctx;         /* first argument of on_resume                                  */
 } sc_write_options;
 
-/** Replace an existing file at the path (otherwise open_writer fails with SC_ERR_EXISTS). */
+/**
+ * Replace an existing file at the path. Without it, a file at the path is SC_ERR_EXISTS and stays
+ * as it was: open_writer reports it, or finish does where the store learns of it only when the new
+ * file takes its name (which also catches a file that appeared during the write).
+ */
 #define SC_WRITE_REPLACE 0x1u
 
 /* ---------------------------------------------------------------------------------------------- */
