@@ -120,7 +120,7 @@ public final class SyncRun: @unchecked Sendable {
         copier.serverCopy = sameAccount && source.plugin === destination.plugin && destination.plugin.supportsCopy
         let pool = WorkerPool(
             width: options.mode == .check ? options.checkers : options.transfers,
-            name: options.mode == .check ? "sync-core checker" : "sync-core transfer")
+            name: options.mode == .check ? "sync-core checker" : "sync-core transfer", backlog: 64)
         var sourceListingFailed = false
         var sourceHasEntries = false
         var deletions = Deletions(files: PathSpool(limit: options.spillAfter))

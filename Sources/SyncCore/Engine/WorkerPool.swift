@@ -7,9 +7,10 @@ final class WorkerPool: @unchecked Sendable {
     private let queue: BufferQueue<() -> Void>
     private let group = DispatchGroup()
 
-    init(width: Int, name: String) {
+    /// `backlog`: jobs queued before `submit` waits (at least twice the width).
+    init(width: Int, name: String, backlog: Int = 0) {
         let width = max(1, width)
-        queue = BufferQueue(capacity: width * 2)
+        queue = BufferQueue(capacity: max(width * 2, backlog))
         for i in 0..<width {
             group.enter()
             let thread = Thread { [queue, group] in
