@@ -75,7 +75,7 @@ import Testing
             #expect(throws: ConfigError.self) { try Filter.parseSize(bad) }
         }
         #expect(throws: ConfigError.self) { try Filter.parseAge("1 fortnight") }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID())").path
+        let file = TestSupport.temporaryDirectory("rules") + "/rules"
         try "# media only\n+ *.mkv\n\n- *\n".write(toFile: file, atomically: true, encoding: .utf8)
         let rules = try Filter.rules(fromFile: file)
         #expect(rules.map(\.include) == [true, false])

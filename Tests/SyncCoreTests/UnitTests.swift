@@ -124,7 +124,7 @@ import Testing
 
 @Suite struct ConfigStoreTests {
     func tempPath() -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sc-config-\(UUID().uuidString)").path
+        let dir = TestSupport.temporaryDirectory("config")
         return dir + "/sub/config.toml"
     }
 

@@ -17,10 +17,25 @@ enum TestSupport {
     static var headerDirectory: String { packageRoot + "/Sources/CSyncConnector/include" }
     static var fixtures: String { packageRoot + "/Tests/SyncCoreTests/Fixtures" }
 
+    /// One folder per test process holds every test's scratch folders, and goes when the process
+    /// exits: many tests leave theirs for the next step to look at, and a whole suite's worth used
+    /// to pile up in /tmp. Folders of test processes that died without exiting are swept at start.
+    static let scratchRoot: String = {
+        let base = FileManager.default.temporaryDirectory.path
+        let prefix = "sc-tests-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = pid_t(name.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: base + "/" + name)
+        }
+        let root = base + "/" + prefix + String(getpid())
+        try? FileManager.default.removeItem(atPath: root)
+        try! FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: TestSupport.scratchRoot) }
+        return root
+    }()
+
     static func temporaryDirectory(_ label: String) -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sc-\(label)-\(UUID().uuidString.prefix(8))"
-        ).path
+        let path = scratchRoot + "/sc-\(label)-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
