@@ -29,6 +29,13 @@ final class LocalWriter: SuspendableWriter {
     private var hasher: MultiHasher?
     private(set) var startOffset: Int64 = 0
     private var lastCheckpoint: Int64 = 0
+    /// Bytes handed to one pwrite. The kernel sizes a new page-cache folio by the write that makes
+    /// it; above 32 KiB (order 3) an allocation is "costly" and may stall to compact memory. On
+    /// this project's machines (Linux 6.18, ext4, a VM), 4 GiB written in 1 MiB or 256 KiB calls
+    /// cost 12 to 15 s of kernel time whenever another program had left memory in small pieces
+    /// (rclone's 32 KiB writes do), and 2.5 s in 32 KiB calls; `dd` shows the same.
+    static let largestWrite = 32 << 10
+
     /// A checkpoint every so many bytes: cheap (no fsync; a killed process keeps the page cache).
     private static let checkpointInterval: Int64 = 8 << 20
 
@@ -195,7 +202,9 @@ final class LocalWriter: SuspendableWriter {
         }
         var offset = 0
         while offset < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + offset, bytes.count - offset, off_t(written) + off_t(offset))
+            let n = pwrite(
+                fd, bytes.baseAddress! + offset, min(bytes.count - offset, LocalWriter.largestWrite),
+                off_t(written) + off_t(offset))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ConnectorFailure.posix(errno, "write", shown)
