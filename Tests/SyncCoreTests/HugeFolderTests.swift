@@ -55,4 +55,30 @@ extension EngineTests {
         #expect(summary(again)["copied"] as? Int == 0)
         #expect(summary(again)["skipped"] as? Int == 120 + 2 + 7)
     }
+
+    /// Folders waiting to be visited are spilled too: a folder with more subfolders than
+    /// `--spill-after` is walked whole, depth first, each subfolder once.
+    @Test func moreSubfoldersThanTheMemoryLimitAreAllWalked() throws {
+        let fm = FileManager.default
+        for i in 0..<40 {
+            let dir = "Wide/dir \(i * 17 % 40)"
+            try fm.createDirectory(atPath: src + "/" + dir, withIntermediateDirectories: true)
+            try write(dir + "/file.bin", bytes: i * 10, seed: UInt64(i))
+        }
+        for i in stride(from: 0, to: 40, by: 10) {
+            for j in 0..<12 {
+                try fm.createDirectory(atPath: src + "/Wide/dir \(i)/inner \(j)", withIntermediateDirectories: true)
+                try write("Wide/dir \(i)/inner \(j)/deep.bin", bytes: 5, seed: UInt64(900 + j))
+            }
+        }
+        try fm.createDirectory(atPath: src + "/Wide/dir 3/empty", withIntermediateDirectories: true)
+        let files = try snapshot(src).values.filter { $0 != nil }.count  // with the suite's own few
+        let copy = try cli(["copy", src, dst, "--json", "--spill-after", "5"])
+        #expect(copy.status == 0, "\(copy.stderr)")
+        #expect(summary(copy)["copied"] as? Int == files)
+        #expect(try snapshot(dst) == snapshot(src))
+        let again = try cli(["copy", src, dst, "--json", "--spill-after", "5"])
+        #expect(summary(again)["copied"] as? Int == 0)
+        #expect(summary(again)["skipped"] as? Int == files)
+    }
 }

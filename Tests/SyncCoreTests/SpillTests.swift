@@ -121,4 +121,41 @@ import Testing
         try nowhere.append("a", "b")
         #expect(throws: SpillFile.Failure.self) { try nowhere.append("c", "d") }
     }
+
+    /// The march's folders still to visit, spilled past a small limit, come back depth first with
+    /// siblings in order, each once, and what is listed ahead is what comes next.
+    @Test func foldersStillToVisitComeBackDepthFirstPastTheLimit() throws {
+        func children(_ path: String) -> [String] {
+            let depth = path.split(separator: "/").count
+            let count = path.isEmpty ? 50 : path.hasSuffix("3") && depth < 3 ? 30 : depth == 1 ? 2 : 0
+            return (0..<count).map { (path.isEmpty ? "" : path + "/") + String(format: "d%02d", $0) }
+        }
+        func expected(_ path: String) -> [String] { [path] + children(path).flatMap(expected) }
+        func folder(_ path: String) -> TreeMarch.Folder {
+            .init(relative: path, destinationPath: "dst/" + path, onSource: true, onDestination: path.count % 2 == 0)
+        }
+        let scratch = TestSupport.temporaryDirectory("folder-stack")
+        var stack = FolderStack(limit: 8, directory: scratch)
+        try stack.add(folder(""))
+        try stack.endBatch()
+        var visited: [String] = []
+        var promised: [String] = []
+        var mostHeld = 0
+        while let next = try stack.pop() {
+            #expect(next.destinationPath == "dst/" + next.relative)
+            #expect(next.onDestination == (next.relative.count % 2 == 0) && next.onSource)
+            if !promised.isEmpty { #expect(next.relative == promised.removeFirst()) }
+            visited.append(next.relative)
+            for child in children(next.relative) { try stack.add(folder(child)) }
+            try stack.endBatch()
+            promised = try stack.upcoming(2).map(\.relative)
+            mostHeld = max(mostHeld, stack.held)
+        }
+        #expect(visited == expected(""))
+        #expect(mostHeld <= 8 + 4, "held \(mostHeld) folders in memory")
+
+        var nowhere = FolderStack(limit: 1, directory: "/nonexistent-sync-core-tmp")
+        try nowhere.add(folder("a"))
+        #expect(throws: SpillFile.Failure.self) { try nowhere.add(folder("b")) }
+    }
 }

@@ -80,6 +80,15 @@ final class SpillFile: @unchecked Sendable {
         bytes.removeAll(keepingCapacity: true)
     }
 
+    /// Drops everything from `offset` on (the last part, once it is no longer needed).
+    func truncate(to offset: Int64) throws {
+        guard offset < end else { return }
+        guard ftruncate(fd, off_t(offset)) == 0 else {
+            throw Failure(description: "cannot shorten a temporary file in \(directory): \(SpillFile.errnoText())")
+        }
+        end = offset
+    }
+
     /// Reads up to `count` bytes at `offset` into `buffer` (appending); returns how many.
     func read(at offset: Int64, count: Int, into buffer: inout [UInt8]) throws -> Int {
         let old = buffer.count

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Walks two trees folder by folder in step, pairing entries by name. Memory holds one folder's
-/// listings per side (plus the stack of folders still to visit), never a whole tree.
+/// listings per side (plus the folders still to visit, spilled to disk past `spillAfter` like a
+/// huge listing), never a whole tree.
 ///
 /// Names are matched by their exact UTF-8 bytes: Swift's String equality treats NFC and NFD forms
 /// as equal, but a store may hold both as two different files.
@@ -67,9 +68,10 @@ struct TreeMarch {
     /// while the march visits one folder's pairs, the next folders on its stack are already being
     /// listed (at most `prefetch` ahead, so memory stays a few folders' worth).
     func run(destinationExists: Bool, visit: (Pair) throws -> Void, failed: (ListingFailure) -> Void) throws {
-        var pending = [
-            Folder(relative: "", destinationPath: destinationRoot, onSource: true, onDestination: destinationExists)
-        ]
+        var pending = FolderStack(limit: spillAfter)
+        try pending.add(
+            Folder(relative: "", destinationPath: destinationRoot, onSource: true, onDestination: destinationExists))
+        try pending.endBatch()
         var started: [String: FolderListing] = [:]
         let listers = WorkerPool(width: 2, name: "sync-core lister")
         defer { listers.finish() }
@@ -103,7 +105,7 @@ struct TreeMarch {
             }
             return listing
         }
-        while let folder = pending.popLast() {
+        while let folder = try pending.pop() {
             let relative = folder.relative
             let listing = start(folder)
             started[relative] = nil
@@ -132,6 +134,7 @@ struct TreeMarch {
                 try visitFolder(
                     folder, sourceEntries, destinationEntries, pending: &pending, start: start, visit: visit)
             } catch let error as SpillFile.Failure {
+                pending.discardBatch()
                 failed(ListingFailure(side: .source, relative: relative, error: error))
             }
         }
@@ -140,7 +143,7 @@ struct TreeMarch {
     /// Queues a listed folder's subfolders (and starts listing the next ones), then visits its pairs.
     private func visitFolder(
         _ folder: Folder, _ sourceEntries: SortedEntries, _ destinationEntries: SortedEntries,
-        pending: inout [Folder], start: (Folder) -> FolderListing, visit: (Pair) throws -> Void
+        pending: inout FolderStack, start: (Folder) -> FolderListing, visit: (Pair) throws -> Void
     ) throws {
         let relative = folder.relative
         func pair(_ name: String, _ s: Entry?, _ d: Entry?) -> Pair {
@@ -149,35 +152,33 @@ struct TreeMarch {
                 parent: relative, name: name, source: s, destination: d,
                 destinationPath: d?.path ?? join(folder.destinationPath, encoded), encodedName: encoded)
         }
-        var subfolders: [Folder] = []
-        func note(_ name: String, _ s: Entry?, _ d: Entry?) -> Pair? {
+        func note(_ name: String, _ s: Entry?, _ d: Entry?) throws -> Pair? {
             let sourceDir = s?.isDirectory == true
             let destinationDir = d?.isDirectory == true
             guard sourceDir || (destinationDir && visitDestinationOnly && s == nil) else { return nil }
             let p = pair(name, s, d)
-            subfolders.append(
+            try pending.add(
                 Folder(
                     relative: p.relative, destinationPath: p.destinationPath, onSource: sourceDir,
                     onDestination: destinationDir))
             return p
         }
-        func queueSubfolders() {
-            // Reverse so that popLast visits children in name order.
-            pending.append(contentsOf: subfolders.reversed())
-            for next in pending.suffix(prefetch) { _ = start(next) }
+        func queueSubfolders() throws {
+            try pending.endBatch()
+            for next in try pending.upcoming(prefetch) { _ = start(next) }
         }
         if sourceEntries.isSpilled || destinationEntries.isSpilled {
             // A huge folder is read back from disk once: subfolders are found while visiting.
             try TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in
-                try visit(note(name, s, d) ?? pair(name, s, d))
+                try visit(try note(name, s, d) ?? pair(name, s, d))
             }
-            queueSubfolders()
+            try queueSubfolders()
             return
         }
         // First pass: find the subfolders, queue them and start listing the next ones. Second
         // pass: visit. Two cheap passes over sorted arrays beat holding a folder's pairs.
-        try TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in _ = note(name, s, d) }
-        queueSubfolders()
+        try TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in _ = try note(name, s, d) }
+        try queueSubfolders()
         try TreeMarch.merge(sourceEntries, destinationEntries) { name, s, d in try visit(pair(name, s, d)) }
     }
 
