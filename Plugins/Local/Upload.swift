@@ -54,8 +54,7 @@ final class LocalWriter: SuspendableWriter {
 
         // An unnamed file needs no look at the target first: linking it refuses a name that is
         // taken, atomically, and the look was a search of the folder for a name not in it (7% of
-        // a 10,000-file copy). A file that will not fit in one checkpoint is refused here, before
-        // any of it is sent.
+        // a 10,000-file copy). A larger file is checked here, before any of it is sent.
         if options.resumeToken == nil, let size = options.size, size < LocalWriter.checkpointInterval,
             let opened = try LocalWriter.openUnnamed(in: parent, connector: connector, path: path, shown: shown)
         {
