@@ -47,7 +47,7 @@ struct FolderStack {
         // Too many in memory: this batch goes to disk, what it holds so far and the rest.
         if spill == nil { spill = try SpillFile(directory: directory ?? SpillFile.defaultDirectory) }
         var encoder = SpillRecord.Encoder()
-        let start = try spill!.append(records: &encoder.bytes).lowerBound
+        let start = spill!.end
         for folder in building {
             FolderStack.encode(folder, into: &encoder)
             if encoder.bytes.count >= 1 << 20 { _ = try spill!.append(records: &encoder.bytes) }

@@ -2,7 +2,8 @@ import Foundation
 import SyncHashes
 
 /// An unlinked temporary file (mode 0600) that holds sorted runs of listing entries, so that a folder of
-/// millions of entries is planned in a few megabytes. Unlinked at once: nothing is left behind by a
+/// millions of entries is planned in a few megabytes (and, as plain records, a sync's deletions and
+/// the march's folders still to visit). Unlinked at once: nothing is left behind by a
 /// crash, and the space is freed when the last reader closes it.
 ///
 /// It lives in `$TMPDIR`, else `/var/tmp`: `/tmp` is often a RAM disk, which would only move the
@@ -15,7 +16,8 @@ final class SpillFile: @unchecked Sendable {
     }
 
     private let fd: Int32
-    private var end: Int64 = 0
+    /// Where the next append goes.
+    private(set) var end: Int64 = 0
     let directory: String
 
     /// `$TMPDIR`, else `/var/tmp`, else (a minimal container without it) `/tmp`.
