@@ -74,6 +74,7 @@ struct FolderStack {
     mutating func discardBatch() {
         held -= building.count
         building = []
+        if let spilled = buildingSpilled { try? spill?.truncate(to: spilled.start) }  // give back what it wrote
         buildingSpilled = nil
     }
 
