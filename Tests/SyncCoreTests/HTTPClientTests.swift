@@ -97,7 +97,8 @@ import Testing
                 "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
             ])
         try #require(made.status == 0, "\(made.stderr)")
-        let port = 20_000 + Int.random(in: 0..<20_000)
+        // A port the kernel says is free: a random one could be taken by another test's server.
+        let port = try MotoServer.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         process.arguments = [
@@ -118,6 +119,7 @@ import Testing
         settings.connectTimeout = 5
         // Wait for the server to listen.
         for _ in 0..<50 {
+            try #require(process.isRunning, "openssl s_server exited (port \(port))")
             var insecure = settings
             insecure.verifyTLS = false
             if (try? HTTPClient(settings: insecure).send(HTTPRequest("GET", url))) != nil { break }
