@@ -11,6 +11,9 @@ public struct EmulatorRequest: Sendable {
     public var body: [UInt8]
     /// The connection's local port: routes build absolute URLs back to this server from it.
     public var port: Int
+    /// The request target exactly as the client sent it (path and query, still percent-encoded):
+    /// what a proxy forwards.
+    public var rawURI = ""
 
     public init(
         method: String, path: String, query: [(String, String)], headers: [(String, String)], body: [UInt8], port: Int
@@ -61,12 +64,21 @@ public struct EmulatorResponse: Sendable {
     public var body: Body
     /// A fault: after this many body bytes the connection is closed (the client sees a short body).
     public var dropAfterBytes: Int64?
+    /// A fault: the connection is closed without any answer (the client sees a reset or an empty reply).
+    public var hangUp = false
 
     public init(status: Int, headers: [(String, String)] = [], body: Body = .none, dropAfterBytes: Int64? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
         self.dropAfterBytes = dropAfterBytes
+    }
+
+    /// A connection closed before the answer.
+    public static var hungUp: EmulatorResponse {
+        var response = EmulatorResponse(status: 500)
+        response.hangUp = true
+        return response
     }
 
     /// A JSON body with `Content-Type: application/json` exactly (some clients insist on it).

@@ -52,10 +52,11 @@ final class EmulatorHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         case .head(let head):
             let (path, query) = Self.split(head.uri)
             let port = context.channel.localAddress?.port ?? 0
-            let req = EmulatorRequest(
+            var req = EmulatorRequest(
                 method: head.method.rawValue, path: path, query: query,
                 headers: head.headers.map { ($0.name, $0.value) },
                 body: [], port: port)
+            req.rawURI = head.uri
             request = req
             body = []
             keepAlive = head.isKeepAlive
@@ -90,6 +91,10 @@ final class EmulatorHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func respond(context: ChannelHandlerContext, _ response: EmulatorResponse) {
+        if response.hangUp {
+            context.close(promise: nil)
+            return
+        }
         var headers = HTTPHeaders(response.headers)
         var length: Int64 = 0
         switch response.body {

@@ -96,6 +96,7 @@ CURLcode sc_curl_set_data_fn(CURL *h, CURLoption o, sc_curl_data_fn f) { return 
 CURLcode sc_curl_set_progress_fn(CURL *h, sc_curl_progress_fn f) {
     return p_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, f);
 }
+CURLcode sc_curl_set_seek_fn(CURL *h, sc_curl_seek_fn f) { return p_easy_setopt(h, CURLOPT_SEEKFUNCTION, f); }
 CURLcode sc_curl_get_long(CURL *h, CURLINFO i, long *v) { return p_easy_getinfo(h, i, v); }
 CURLcode sc_curl_get_off(CURL *h, CURLINFO i, curl_off_t *v) { return p_easy_getinfo(h, i, v); }
 CURLcode sc_curl_get_string(CURL *h, CURLINFO i, char **v) { return p_easy_getinfo(h, i, v); }

@@ -87,6 +87,46 @@ import Testing
         #expect(client.requestCount >= 6)
     }
 
+    @Test func aBodyInMemoryIsResentWhenAKeptAliveConnectionWasClosed() throws {
+        let routes = EchoRoutes()
+        let server = EmulatorServer(threads: 1)
+        try server.start(routes: routes)
+        defer { server.stop() }
+        let base = "http://127.0.0.1:\(server.port)"
+        let client = HTTPClient()
+        // The first request leaves a kept-alive connection; the server closes the next request's
+        // without a word, and libcurl resends it on a fresh one, rewinding the body it holds.
+        #expect(try client.send(HTTPRequest("GET", base + "/landed")).status == 200)
+        let body = Array("name=a&parent_id=0".utf8)
+        let resent = try client.send(HTTPRequest("POST", base + "/hang-up-once", body: .bytes(body)))
+        #expect(resent.status == 200 && resent.bodyText == "\(body.count)")
+        #expect(routes.lastBody == body)
+        // A streamed body cannot be rewound: the same situation fails at once, and as TRANSIENT.
+        #expect(try client.send(HTTPRequest("GET", base + "/landed")).status == 200)
+        let upload = client.openUpload(HTTPRequest("PUT", base + "/hang-up-once"), length: Int64(body.count))
+        let streamed = #expect(throws: ConnectorError.self) {
+            try body.withUnsafeBytes { try upload.write($0) }
+            _ = try upload.finish()
+        }
+        #expect(streamed?.code == .transient, "\(String(describing: streamed))")
+    }
+
+    @Test func garbledRepliesAreTransient() throws {
+        for reply in ["this is not HTTP at all\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Le", "HTTP/1.1 abc\r\n\r\n"] {
+            let server = try CannedReplyServer(reply: Array(reply.utf8))
+            defer { server.stop() }
+            // Either no response at all, or one whose status HTTP does not define: both TRANSIENT.
+            var code: ErrorCode?
+            do {
+                let response = try HTTPClient().send(HTTPRequest("GET", "http://127.0.0.1:\(server.port)/x"))
+                code = HTTPFailure.code(forStatus: response.status)
+            } catch let failure as ConnectorError {
+                code = failure.code
+            }
+            #expect(code == .transient, "\(reply.debugDescription): \(String(describing: code))")
+        }
+    }
+
     @Test func tlsIsVerifiedUnlessTurnedOff() throws {
         let dir = TestSupport.temporaryDirectory("tls")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -143,6 +183,8 @@ final class EchoRoutes: EmulatorRoutes, @unchecked Sendable {
     let big = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
     private let lock = NSLock()
     private var received: [UInt8] = []
+    /// Requests to /hang-up-once so far: odd ones are closed without an answer.
+    private var hungUp = 0
     var lastBody: [UInt8] {
         lock.lock()
         defer { lock.unlock() }
@@ -157,6 +199,13 @@ final class EchoRoutes: EmulatorRoutes, @unchecked Sendable {
         case "/landed": return EmulatorResponse(status: 200, body: .bytes(Array("landed".utf8)))
         case "/big": return EmulatorResponse(status: 200, body: .bytes(big))
         case "/cut": return EmulatorResponse(status: 200, body: .bytes(big), dropAfterBytes: 1000)
+        case "/hang-up-once":
+            lock.lock()
+            defer { lock.unlock() }
+            hungUp += 1
+            if hungUp % 2 == 1 { return .hungUp }
+            received = request.body
+            return EmulatorResponse(status: 200, body: .bytes(Array("\(request.body.count)".utf8)))
         case "/echo":
             lock.lock()
             received = request.body

@@ -37,6 +37,11 @@ CURLcode sc_curl_set_data_fn(CURL *h, CURLoption o, sc_curl_data_fn f);
 typedef int (*sc_curl_progress_fn)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t);
 CURLcode sc_curl_set_progress_fn(CURL *h, sc_curl_progress_fn f);
 
+/* CURLOPT_SEEKFUNCTION: lets libcurl rewind a request body to resend it (on a kept-alive
+ * connection the server had closed, or a redirect). Returns CURL_SEEKFUNC_OK/FAIL/CANTSEEK. */
+typedef int (*sc_curl_seek_fn)(void *, curl_off_t, int);
+CURLcode sc_curl_set_seek_fn(CURL *h, sc_curl_seek_fn f);
+
 CURLcode sc_curl_get_long(CURL *h, CURLINFO i, long *v);
 CURLcode sc_curl_get_off(CURL *h, CURLINFO i, curl_off_t *v);
 CURLcode sc_curl_get_string(CURL *h, CURLINFO i, char **v);

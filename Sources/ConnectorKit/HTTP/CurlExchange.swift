@@ -21,6 +21,9 @@ final class CurlExchange {
     var received: Int64 = 0
 
     var source: ((UnsafeMutableRawBufferPointer) throws -> Int)?
+    /// Moves the body back to an offset from its start, where it can (a body held in memory); nil
+    /// when it cannot (a streamed body), so a request libcurl must resend fails at once, TRANSIENT.
+    var rewind: ((Int64) -> Bool)?
     var sourceError: Error?
     var isCancelled: (() -> Bool)?
 
@@ -97,6 +100,12 @@ let curlReadCallback: sc_curl_data_fn = { data, size, count, user in
         exchange.sourceError = error
         return Int(CURL_READFUNC_ABORT)
     }
+}
+
+let curlSeekCallback: sc_curl_seek_fn = { user, offset, origin in
+    let exchange = Unmanaged<CurlExchange>.fromOpaque(user!).takeUnretainedValue()
+    guard origin == SEEK_SET, let rewind = exchange.rewind else { return Int32(CURL_SEEKFUNC_CANTSEEK) }
+    return rewind(Int64(offset)) ? Int32(CURL_SEEKFUNC_OK) : Int32(CURL_SEEKFUNC_FAIL)
 }
 
 let curlProgressCallback: sc_curl_progress_fn = { user, _, _, _, _ in

@@ -105,6 +105,11 @@ public final class HTTPClient: @unchecked Sendable {
                     bodyOffset += n
                     return n
                 }
+                exchange.rewind = { offset in
+                    guard offset >= 0 && offset <= Int64(bodyBytes.count) else { return false }
+                    bodyOffset = Int(offset)
+                    return true
+                }
             case .stream(_, let source): exchange.source = source
             }
         }
@@ -144,7 +149,12 @@ public final class HTTPClient: @unchecked Sendable {
             if exchange.bodyTooLarge {
                 throw ConnectorFailure(.internal, "\(what): response body larger than \(exchange.collectLimit) bytes")
             }
-            throw HTTPFailure.transport(result, redactor.redact(what), detail: redactor.redact(detail))
+            let web = request.url.lowercased().hasPrefix("http://") || request.url.lowercased().hasPrefix("https://")
+            throw HTTPFailure.transport(result, redactor.redact(what), detail: redactor.redact(detail), webScheme: web)
+        }
+        // libcurl takes a connection closed inside the headers for their end: that is no answer.
+        guard exchange.finalResponse else {
+            throw ConnectorFailure(.transient, "\(what): the reply ended inside its headers")
         }
         return HTTPResponse(
             status: exchange.status, headers: exchange.headers, body: exchange.collected, effectiveURL: effectiveURL)
@@ -203,6 +213,8 @@ public final class HTTPClient: @unchecked Sendable {
                 }
                 _ = sc_curl_set_data_fn(h, CURLOPT_READFUNCTION, curlReadCallback)
                 _ = sc_curl_set_pointer(h, CURLOPT_READDATA, user)
+                _ = sc_curl_set_seek_fn(h, curlSeekCallback)
+                _ = sc_curl_set_pointer(h, CURLOPT_SEEKDATA, user)
             } else {
                 _ = sc_curl_set_string(h, CURLOPT_CUSTOMREQUEST, method)
             }

@@ -14,6 +14,8 @@ public enum HTTPFailure {
         case 409, 412: .exists
         case 408, 425, 500...599: .transient
         case 429: .rateLimited
+        // Not a status HTTP defines: a garbled reply, not a verdict on the request.
+        case ..<100, 600...: .transient
         default: .invalidArgument
         }
     }
@@ -31,8 +33,11 @@ public enum HTTPFailure {
         return ConnectorFailure(resolved, message, httpStatus: response.status, retryAfterMilliseconds: retry)
     }
 
-    /// A failure for a request that got no complete response.
-    static func transport(_ code: CURLcode, _ what: String, detail: String) -> ConnectorFailure {
+    /// A failure for a request that got no complete response. A reply that breaks HTTP (curl's
+    /// "Received HTTP/0.9", a reply cut inside its headers, a garbled status line) is the server's
+    /// bad moment, TRANSIENT like a reset: libcurl says UNSUPPORTED_PROTOCOL for some of them even
+    /// though the URL's scheme is one it speaks (`webScheme`).
+    static func transport(_ code: CURLcode, _ what: String, detail: String, webScheme: Bool) -> ConnectorFailure {
         let text = detail.isEmpty ? String(cString: sc_curl_easy_strerror(code)) : detail
         let abi: ErrorCode
         switch code {
@@ -40,7 +45,8 @@ public enum HTTPFailure {
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
             CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
             abi = .permission
-        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_BAD_FUNCTION_ARGUMENT: abi = .invalidArgument
+        case CURLE_UNSUPPORTED_PROTOCOL: abi = webScheme ? .transient : .invalidArgument
+        case CURLE_URL_MALFORMAT, CURLE_BAD_FUNCTION_ARGUMENT: abi = .invalidArgument
         case CURLE_TOO_MANY_REDIRECTS: abi = .invalidArgument
         case CURLE_OUT_OF_MEMORY: abi = .internal
         default: abi = .transient  // resolve, connect, timeouts, resets, short bodies
