@@ -300,18 +300,31 @@ import Testing
         #expect(try snapshot(dst) == snapshot(src))
     }
 
-    @Test func revokedCredentialsFailTheAccountsWorkWithAdviceAndNoRetryStorm() throws {
+    @Test func revokedCredentialsAreOneLineWithAdviceAndNoRetryStorm() throws {
         var env = try faultyAccount("store", root: dst)
         env["FAULTY_AUTH"] = "always"
         let out = try cli(["copy", src, "faulty:store", "--json", "--retry-delay", "0.01"], environment: env)
         #expect(out.status == 1)
-        let reasons = events(out, "failed").compactMap { $0["reason"] as? String }
-        #expect(reasons.count == 7)
+        // No file is reported on its own: the account's refusal is said once, in the summary.
+        #expect(events(out, "failed").isEmpty, "\(out.stdout)")
+        let refusals = summary(out)["refusals"] as? [String] ?? []
+        #expect(refusals.count == 1)
         #expect(
-            reasons.allSatisfy { $0.contains("faulty:store") && $0.contains("sync-core account add faulty store") },
-            "\(reasons)")
+            refusals.allSatisfy { $0.contains("faulty:store") && $0.contains("sync-core account add faulty store") },
+            "\(refusals)")
+        let notTransferred = summary(out)["not_transferred"] as? Int ?? 0
+        #expect(notTransferred >= 1 && notTransferred <= 7)
         // Only writers are refused by this fault: folders were made, no file landed.
         #expect(try snapshot(dst).values.allSatisfy { $0 == nil })
+
+        // As a person reads it: the summary, and one line that names the account and the command.
+        let text = try cli(["copy", src, "faulty:store", "--retry-delay", "0.01"], environment: env)
+        #expect(text.status == 1)
+        let lines = text.stderr.split(separator: "\n")
+        #expect(lines.count == 2, "\(text.stderr)")
+        #expect(
+            lines.filter { $0.contains("refused its credentials") && $0.contains("sync-core account add faulty store") }
+                .count == 1, "\(text.stderr)")
     }
 
     @Test func hostileNamesAreRefusedWhileTheRestProceeds() throws {

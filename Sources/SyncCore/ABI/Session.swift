@@ -225,6 +225,9 @@ public final class Session: @unchecked Sendable {
         public var total: Int64?, used: Int64?, free: Int64?, trashed: Int64?
     }
 
+    /// Whether the connector reports quota (`about`): a call that always goes to the store.
+    public var hasAbout: Bool { ops.about != nil }
+
     public func about() throws -> About {
         guard let about = ops.about else { throw ConnectorError(.unsupported, "\(plugin.name) reports no quota") }
         var out = sc_about()

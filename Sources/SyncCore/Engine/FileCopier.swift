@@ -13,15 +13,11 @@ struct FileCopier {
     let destination: Session
     let verifyKinds: [HashKind]
     let keepMtime: Bool
-    let retry: RetryPolicy
     let state: (store: StateStore, job: Int64)?
     let limiter: RateLimiter?
-    /// One per side: a rate limit on an account pauses every transfer to or from it.
-    let sourcePacer = AccountPacer()
-    let destinationPacer = AccountPacer()
-    /// One per side: AUTH re-opens that side's session once, then fails its work.
-    let sourceAuth: AuthGuard
-    let destinationAuth: AuthGuard
+    /// Each side's retry path: pacing, backoff and AUTH for that account.
+    let sourceCalls: AccountCalls
+    let destinationCalls: AccountCalls
     let pump = StreamPump()
     /// Both sides are one account of a store that copies on its own: a file whose listed hash the
     /// store will report for the copy too is copied there, no byte going through the host.
@@ -43,42 +39,28 @@ struct FileCopier {
         _ entry: Entry, from sourcePath: String, to destinationPath: String, relative: String, replace: Bool,
         progress: (Int64) -> Void = { _ in }
     ) throws -> Copied {
-        var attempt = 0
+        var retries = RetryState(destinationCalls.policy)
         var corruptions = 0
         let trace = TokenTrace()
         while true {
-            attempt += 1
-            sourcePacer.wait()
-            destinationPacer.wait()
-            if let refusal = sourceAuth.failed ?? destinationAuth.failed { throw refusal }
-            let generations = (source.generation, destination.generation)
+            let generations = (try sourceCalls.ready(), try destinationCalls.ready())
             do {
                 var copied = try copyOnce(
-                    entry, sourcePath, destinationPath, relative, replace: replace || attempt > 1, trace: trace,
-                    progress: progress)
+                    entry, sourcePath, destinationPath, relative, replace: replace || retries.attempt > 1,
+                    trace: trace, progress: progress)
                 copied.corruptionsRetried = corruptions
+                sourceCalls.answered()
+                destinationCalls.answered()
                 return copied
             } catch {
                 let (side, failure) = SidedError.split(error)
-                if let failure, failure.code == .auth, let side, attempt < retry.attempts {
-                    let (guardian, session, generation) =
-                        side == .source
-                        ? (sourceAuth, source, generations.0) : (destinationAuth, destination, generations.1)
-                    if guardian.handle(failure, session: session, generation: generation) { continue }
-                    throw guardian.failed ?? failure
-                }
-                guard let failure, RetryPolicy.isRetryable(failure.code), attempt < retry.attempts,
-                    !source.services.isCancelled
-                else { throw failure ?? error }
+                guard let failure else { throw error }
+                // The copier's own findings (a bad copy) are the destination's to retry.
+                let (calls, generation) =
+                    side == .source
+                    ? (sourceCalls, generations.0) : (destinationCalls, generations.1)
                 if failure.code == .corrupt { corruptions += 1 }
-                let delay = retry.delay(after: failure, attempt: attempt)
-                if failure.code == .rateLimited {
-                    // The account that asked pauses for everyone; the other side keeps its pace.
-                    if side != .destination { sourcePacer.pause(for: delay) }
-                    if side != .source { destinationPacer.pause(for: delay) }
-                } else {
-                    Thread.sleep(forTimeInterval: delay)
-                }
+                try calls.recover(from: failure, generation: generation, &retries)
             }
         }
     }
@@ -140,13 +122,19 @@ struct FileCopier {
             progress(copied.bytes)
             return copied
         }
-        // A source whose listing lacks the mtime its store keeps (S3): its reader, opened first,
-        // tells it (ABI 1.2), so the writer gets it without a stat per file.
         var entry = listed
+        let stored = try state.flatMap { try $0.store.upload(job: $0.job, path: relative) }
+        let mayResume = trace.latest != nil || (stored != nil && stored?.size == entry.size)
+        // The source is opened before the writer unless an upload may be resumed (the writer then
+        // says from where): a source that cannot be read costs the destination nothing, and no
+        // upload is created on the server only to be deleted. A source whose listing lacks the
+        // mtime its store keeps (S3) tells it as its reader opens (ABI 1.2), so the writer gets it
+        // without a stat per file.
         var early: Session.Reader?
-        if entry.mtimeNanoseconds == nil && keepMtime && source.readersDescribeFiles && !entry.isDirectory {
+        let describes = entry.mtimeNanoseconds == nil && keepMtime && source.readersDescribeFiles
+        if !entry.isDirectory && (!mayResume || describes) {
             let reader = try SidedError.on(.source) { try openSource(entry, sourcePath, offset: 0, length: nil) }
-            entry.mtimeNanoseconds = reader.describedEntry()?.mtimeNanoseconds
+            if describes { entry.mtimeNanoseconds = reader.describedEntry()?.mtimeNanoseconds }
             early = reader
         }
         defer { early?.close() }
@@ -154,8 +142,8 @@ struct FileCopier {
         let sourceKinds = entry.hashes.keys.filter(MultiHasher.canCompute)
         let kinds = Array(Set(verify).union(sourceKinds)).sorted()
         var token = trace.latest
-        if token == nil, let state, let upload = try state.store.upload(job: state.job, path: relative),
-            upload.size == entry.size, upload.mtimeNanoseconds == entry.mtimeNanoseconds
+        if token == nil, let upload = stored, upload.size == entry.size,
+            upload.mtimeNanoseconds == entry.mtimeNanoseconds
         {
             token = upload.token
             trace.stored = true
@@ -212,28 +200,16 @@ struct FileCopier {
         let prefix =
             start > 0 && !kinds.isEmpty
             ? try SidedError.on(.source) { try hashPrefix(entry, sourcePath, upTo: start, kinds) } : nil
-        // A reader opened at 0 before the writer serves unless the writer resumed further on.
-        let reader =
-            try start == 0
-            ? opened
-                ?? SidedError.on(.source) { try openSource(entry, sourcePath, offset: 0, length: nil) }
-            : SidedError.on(.source) { try openSource(entry, sourcePath, offset: start, length: nil) }
-        defer { reader.close() }
-        var last: Int64 = 0
         let sent: StreamPump.Outcome
-        do {
-            sent = try pump.run(
-                from: reader, to: writer, hashing: kinds, continuing: prefix,
-                expectedSize: entry.size.map { $0 - start }
-            ) { total in
-                limiter?.consume(Int(total - last))
-                progress(total - last)
-                last = total
-            }
-        } catch let failure as StreamPump.ReadFailure {
-            throw SidedError.tag(.source, failure.underlying)
-        } catch {
-            throw SidedError.tag(.destination, error)
+        if start > 0 && start == entry.size {
+            // The destination holds every byte already (an upload whose last answer was lost):
+            // nothing is left to read, and a read past the end would be refused.
+            var hashes = prefix
+            sent = StreamPump.Outcome(bytes: 0, hashes: hashes?.finalize() ?? [:])
+        } else {
+            sent = try pump(
+                entry, sourcePath, into: writer, from: start, opened: opened, kinds: kinds, prefix: prefix,
+                progress: progress)
         }
         let bytes = start + sent.bytes
         if let size = entry.size, bytes != size {
@@ -245,7 +221,7 @@ struct FileCopier {
                     .corrupt, "bytes read from the source have \(kind) \(read), its listing says \(listed)")
             }
         }
-        let landed = try SidedError.on(.destination) { try writer.finish() }
+        let landed = try finishOrFind(writer, destinationPath, bytes: bytes, sent: sent.hashes, verify: verify)
         var problem: String?
         if let size = landed.size, size != bytes {
             problem = "destination reports \(size) bytes, \(bytes) were sent"
@@ -263,6 +239,73 @@ struct FileCopier {
         }
         return Copied(
             bytes: bytes, corruptionsRetried: 0, destinationEntry: landed, hashes: sent.hashes, resumedFrom: start)
+    }
+
+    /// Streams the source from `start` on into the writer.
+    private func pump(
+        _ entry: Entry, _ sourcePath: String, into writer: Session.Writer, from start: Int64,
+        opened: Session.Reader?, kinds: [HashKind], prefix: MultiHasher?, progress: (Int64) -> Void
+    ) throws -> StreamPump.Outcome {
+        // A reader opened at 0 before the writer serves unless the writer resumed further on.
+        let reader =
+            try start == 0
+            ? opened
+                ?? SidedError.on(.source) { try openSource(entry, sourcePath, offset: 0, length: nil) }
+            : SidedError.on(.source) { try openSource(entry, sourcePath, offset: start, length: nil) }
+        // A download broken mid-file continues where it broke, not from the start.
+        let resuming = ResumingReader(reader, at: start, end: entry.size, calls: sourceCalls) { offset in
+            try openSource(entry, sourcePath, offset: offset, length: nil)
+        }
+        defer {
+            reader.close()
+            resuming.close()
+        }
+        var last: Int64 = 0
+        do {
+            return try pump.run(
+                from: resuming, to: writer, hashing: kinds, continuing: prefix,
+                expectedSize: entry.size.map { $0 - start }
+            ) { total in
+                limiter?.consume(Int(total - last))
+                progress(total - last)
+                last = total
+            }
+        } catch let failure as StreamPump.ReadFailure {
+            throw SidedError.tag(.source, failure.underlying)
+        } catch {
+            throw SidedError.tag(.destination, error)
+        }
+    }
+
+    /// Finishes the writer. A commit that failed ambiguously (a 5xx, an answer that never came) may
+    /// have landed all the same, so the destination is looked at before the failure counts: a file
+    /// that arrived whole, proven by its size and a hash of what was sent, is neither sent twice nor
+    /// reported as failed.
+    private func finishOrFind(
+        _ writer: Session.Writer, _ path: String, bytes: Int64, sent: [HashKind: String], verify: [HashKind]
+    ) throws -> Entry {
+        do {
+            return try SidedError.on(.destination) { try writer.finish() }
+        } catch let failure as SidedError where [.transient, .rateLimited].contains(failure.error.code) {
+            guard let found = try? destinationCalls.call({ try destination.statIfExists(path) }), !found.isDirectory,
+                found.size == bytes, landedWhole(found, sent: sent, verify: verify)
+            else { throw failure }
+            return found
+        }
+    }
+
+    /// Whether a hash the destination reports (listed, or computed where it can) matches what was sent.
+    private func landedWhole(_ found: Entry, sent: [HashKind: String], verify: [HashKind]) -> Bool {
+        for kind in verify {
+            guard let ours = sent[kind] else { continue }
+            if let theirs = found.hashes[kind] { return theirs == ours }
+            if destination.hasHash,
+                let theirs = try? destinationCalls.call({ try destination.hash(found.path, kind: kind) })
+            {
+                return theirs == ours
+            }
+        }
+        return false
     }
 
     /// A reader of the source file: by id for one whose name another file shares, else by path.

@@ -41,10 +41,20 @@ public struct SyncSummary: Sendable {
     public var interrupted = 0
     public var wasInterrupted = false
     public var failures: [(path: String, reason: String)] = []
+    /// One line per account that refused its credentials (what, and how to re-authorize); the
+    /// files it kept from being transferred are counted in `notTransferred` (and in `failed`),
+    /// not listed in `failures`.
+    public var refusals: [String] = []
+    public var notTransferred = 0
+    /// The run stopped walking the tree before its end (an account refused its credentials).
+    public var treeLeftUnvisited = false
     public var seconds = 0.0
 
     public init() {}
 
     /// True when everything asked for was done (and, for check, the trees are the same).
-    public var succeeded: Bool { failed == 0 && differences == 0 && deletionsSkipped == 0 && !wasInterrupted }
+    public var succeeded: Bool {
+        failed == 0 && differences == 0 && deletionsSkipped == 0 && !wasInterrupted && refusals.isEmpty
+            && !treeLeftUnvisited
+    }
 }

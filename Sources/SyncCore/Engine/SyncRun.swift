@@ -41,6 +41,30 @@ public final class SyncRun: @unchecked Sendable {
         )
     }()
 
+    /// Every call to each side goes through its account's retry path. Made once the account names
+    /// are set (at the start of `run`).
+    private lazy var calls: (source: AccountCalls, destination: AccountCalls) = {
+        // A look at an account that reaches its store: its quota where it reports one (a stat of
+        // a store's root may be answered from memory), else a stat of the run's root.
+        func probe(_ session: Session, _ root: String) -> @Sendable () throws -> Void {
+            if session.hasAbout { return { _ = try session.about() } }
+            return { _ = try session.statIfExists(root) }
+        }
+        let sourceCalls = AccountCalls(
+            session: source, account: sourceAccount, policy: options.retry, probe: probe(source, sourceRoot))
+        // One account on both sides has one rate limit.
+        let destinationCalls = AccountCalls(
+            session: destination, account: destinationAccount, policy: options.retry,
+            pacer: sameAccount ? sourceCalls.pacer : AccountPacer(), probe: probe(destination, destinationRoot))
+        return (sourceCalls, destinationCalls)
+    }()
+    /// Files whose copy failed for a reason that may pass (a server's bad minute): tried once more
+    /// at the end of the run, once the accounts answer again.
+    private var retryLater: [(entry: Entry, path: String, to: String, reason: String)] = []
+    private var finalPass = false
+    /// Files kept for the final pass at most; more fail at once (an account that is down fails all).
+    static let retryLaterLimit = 10_000
+
     public init(
         source: Session, sourcePath: String, destination: Session, destinationPath: String, options: SyncOptions,
         progress: TransferProgress? = nil, events: @escaping @Sendable (SyncEvent) -> Void = { _ in }
@@ -87,11 +111,26 @@ public final class SyncRun: @unchecked Sendable {
     private func fail(_ path: String, _ reason: String) {
         // Cut short by the interruption, not failed: the next run takes it up.
         if leftByInterruption() { return }
+        if notTransferredForRefusal() { return }
         record(.failed(path: path, reason: reason)) {
             $0.failed += 1
             $0.failures.append((path, reason))
         }
     }
+
+    /// An account that refused its credentials is said once, at the end, with how many files it
+    /// kept from being transferred: not once per file.
+    private func notTransferredForRefusal() -> Bool {
+        let (s, d) = calls
+        guard s.auth.failed != nil || d.auth.failed != nil else { return false }
+        lock.lock()
+        summary.failed += 1
+        summary.notTransferred += 1
+        lock.unlock()
+        return true
+    }
+
+    private var refused: Bool { calls.source.auth.failed != nil || calls.destination.auth.failed != nil }
 
     /// Runs to the end. Throws only when the run cannot start (a missing source, a destination that
     /// is a file); everything else is in the summary. A source that is a file is copied into the
@@ -99,24 +138,25 @@ public final class SyncRun: @unchecked Sendable {
     public func run() throws -> SyncSummary {
         let started = Date()
         _ = slots  // fixed now that the account names are set
-        let sourceTop = try source.stat(sourceRoot)
+        let (sourceCalls, destinationCalls) = calls
+        let sourceTop = try sourceCalls.call { try source.stat(sourceRoot) }
         var destinationExists = false
-        if let top = try destination.statIfExists(destinationRoot) {
+        if let top = try destinationCalls.call({ try destination.statIfExists(destinationRoot) }) {
             guard top.isDirectory else {
                 throw ConnectorError(.notADirectory, "destination '\(destinationRoot)' is a file, not a folder")
             }
             destinationExists = true
         } else if options.mode != .check && !options.dryRun {
-            try options.retry.run { try destination.mkdir(destinationRoot) }
+            try destinationCalls.call { try destination.mkdir(destinationRoot) }
             destinationExists = true
         }
 
         var copier = FileCopier(
             source: source, destination: destination,
             verifyKinds: Comparison.verificationKinds(destination: destination.plugin),
-            keepMtime: destination.plugin.capabilities.contains(.setMtime), retry: options.retry,
+            keepMtime: destination.plugin.capabilities.contains(.setMtime),
             state: options.state, limiter: options.bandwidthLimit.map { RateLimiter(bytesPerSecond: $0) },
-            sourceAuth: AuthGuard(account: sourceAccount), destinationAuth: AuthGuard(account: destinationAccount))
+            sourceCalls: sourceCalls, destinationCalls: destinationCalls)
         copier.serverCopy = sameAccount && source.plugin === destination.plugin && destination.plugin.supportsCopy
         let pool = WorkerPool(
             width: options.mode == .check ? options.checkers : options.transfers,
@@ -127,6 +167,8 @@ public final class SyncRun: @unchecked Sendable {
         if !sourceTop.isDirectory {
             runSingleFile(sourceTop, copier: copier, pool: pool)
             pool.finish()
+            retryFailedCopies(copier: copier)
+            noteRefusals()
             lock.lock()
             defer { lock.unlock() }
             summary.seconds = Date().timeIntervalSince(started)
@@ -135,18 +177,18 @@ public final class SyncRun: @unchecked Sendable {
         var march = TreeMarch(
             source: source, sourceRoot: sourceRoot, destination: destination, destinationRoot: destinationRoot,
             visitDestinationOnly: options.mode == .sync || options.mode == .check, filter: options.filter,
-            names: names,
+            names: names, sourceCalls: sourceCalls, destinationCalls: destinationCalls,
             collided: { path, other in
                 self.fail(
                     path,
                     "not transferred: its name collides with '\(other)' at the destination (\(self.collisionKind))")
             })
-        march.retry = options.retry
+        march.stop = { self.refused }
         march.spillAfter = options.spillAfter
         march.renamed = { path, name in
             self.record(.warning(path: path, message: "another file in the source has this name: stored as '\(name)'"))
         }
-        try march.run(
+        let walkedWhole = try march.run(
             destinationExists: destinationExists,
             visit: { pair in
                 if pair.source != nil { sourceHasEntries = true }
@@ -154,17 +196,25 @@ public final class SyncRun: @unchecked Sendable {
             },
             failed: { failure in
                 if failure.side == .source { sourceListingFailed = true }
+                if self.refused { return }  // said once, at the end
                 fail(
                     failure.relative.isEmpty ? "/" : failure.relative,
                     "cannot list the \(failure.side.rawValue) folder: \(failure.error)")
             })
         pool.finish()
+        retryFailedCopies(copier: copier)
+        if !walkedWhole {
+            lock.lock()
+            summary.treeLeftUnvisited = true
+            lock.unlock()
+        }
 
         if options.mode == .sync {
             deleteExtras(
                 &deletions, sourceListingFailed: sourceListingFailed,
                 sourceEmpty: !sourceHasEntries)
         }
+        noteRefusals()
         lock.lock()
         defer { lock.unlock() }
         summary.seconds = Date().timeIntervalSince(started)
@@ -185,7 +235,7 @@ public final class SyncRun: @unchecked Sendable {
         let target = join(destinationRoot, encoded)
         var existing: Entry?
         do {
-            existing = try destination.statIfExists(target)
+            existing = try calls.destination.call { try destination.statIfExists(target) }
         } catch {
             fail(name, "cannot look at the destination: \(error)")
             return
@@ -303,7 +353,7 @@ public final class SyncRun: @unchecked Sendable {
         // A source whose readers describe their file tells the copier when it opens (no stat).
         guard entry.mtimeNanoseconds == nil, entry.readID == nil, !entry.isDirectory, !source.readersDescribeFiles,
             source.plugin.capabilities.contains(.setMtime), destination.plugin.capabilities.contains(.setMtime),
-            let fresh = try? source.stat(entry.path)
+            let fresh = try? calls.source.call({ try source.stat(entry.path) })
         else { return entry }
         var entry = entry
         entry.mtimeNanoseconds = fresh.mtimeNanoseconds
@@ -332,7 +382,7 @@ public final class SyncRun: @unchecked Sendable {
             return
         }
         do {
-            try options.retry.run { try destination.mkdir(destinationPath) }
+            try calls.destination.call { try destination.mkdir(destinationPath) }
             record(.createdFolder(path: path)) { $0.createdFolders += 1 }
         } catch {
             fail(path, "cannot create the folder: \(error)")
@@ -392,8 +442,56 @@ public final class SyncRun: @unchecked Sendable {
             guard remember(path, entry, copied.destinationEntry, hashes: copied.hashes) else { return }
             if options.deletesSourceFiles { deleteSource(path, entry) }
         } catch {
+            if let failure = error as? ConnectorError, RetryPolicy.isRetryable(failure.code), !finalPass,
+                keepForLater(entry, path, destinationPath, reason: "\(error)")
+            {
+                return
+            }
             fail(path, "\(error)")
         }
+    }
+
+    private func keepForLater(_ entry: Entry, _ path: String, _ destinationPath: String, reason: String) -> Bool {
+        if Interruption.requested || refused { return false }
+        lock.lock()
+        defer { lock.unlock() }
+        guard retryLater.count < Self.retryLaterLimit else { return false }
+        retryLater.append((entry, path, destinationPath, reason))
+        return true
+    }
+
+    /// The last pass over files that failed for a reason that may pass: once both accounts answer
+    /// again (a look at each root, itself retried), each is tried once more, replacing whatever a
+    /// failed try left. A user should not need a second run for a server's bad minute.
+    private func retryFailedCopies(copier: FileCopier) {
+        lock.lock()
+        let files = retryLater
+        retryLater = []
+        finalPass = true
+        lock.unlock()
+        guard !files.isEmpty else { return }
+        let recovered =
+            !Interruption.requested
+            && (try? calls.source.call { try source.stat(sourceRoot) }) != nil
+            && (try? calls.destination.call { try destination.statIfExists(destinationRoot) }) != nil
+        guard recovered else {
+            for file in files { fail(file.path, file.reason) }
+            return
+        }
+        let pool = WorkerPool(width: options.transfers, name: "sync-core transfer", backlog: 64)
+        for file in files {
+            progress?.queued(bytes: file.entry.size)
+            pool.submit { self.performTransfer(file.entry, file.path, to: file.to, replace: true, copier: copier) }
+        }
+        pool.finish()
+    }
+
+    /// Puts each account that refused its credentials in the summary, once.
+    private func noteRefusals() {
+        let refusals = [calls.source.auth.failed, calls.destination.auth.failed].compactMap { $0?.message }
+        lock.lock()
+        summary.refusals = refusals
+        lock.unlock()
     }
 
     // MARK: State and moves
@@ -444,7 +542,7 @@ public final class SyncRun: @unchecked Sendable {
             return
         }
         do {
-            try options.retry.run { try source.remove(join(sourceRoot, path)) }
+            try calls.source.call { try source.remove(join(sourceRoot, path)) }
             record(.sourceDeleted(path: path)) { $0.sourceDeleted += 1 }
         } catch let error as ConnectorError where error.code == .notFound {
             record(.sourceDeleted(path: path)) { $0.sourceDeleted += 1 }  // a retry after the first landed
@@ -501,8 +599,8 @@ public final class SyncRun: @unchecked Sendable {
         guard let kind = comparableKind(s, d)?.kind else { return nil }
         // A hash computed on demand goes by path, which a renamed duplicate does not own.
         if s.readID != nil && s.hashes[kind] == nil { return nil }
-        let ours = try s.hashes[kind] ?? source.hash(s.path, kind: kind)
-        let theirs = try d.hashes[kind] ?? destination.hash(d.path, kind: kind)
+        let ours = try s.hashes[kind] ?? calls.source.call { try source.hash(s.path, kind: kind) }
+        let theirs = try d.hashes[kind] ?? calls.destination.call { try destination.hash(d.path, kind: kind) }
         return ours == theirs ? .same : .differs("\(kind) \(ours) ≠ \(theirs)")
     }
 
@@ -510,8 +608,10 @@ public final class SyncRun: @unchecked Sendable {
     private func compareStatting(_ s: Entry, _ d: Entry) throws -> Comparison.Verdict {
         guard mtimeOnlyByStat(s, d) else { return compareListed(s, d) }
         var (s2, d2) = (s, d)
-        if d.mtimeNanoseconds == nil { d2 = try destination.stat(d.path) }
-        if s.mtimeNanoseconds == nil { s2.mtimeNanoseconds = try source.stat(s.path).mtimeNanoseconds }
+        if d.mtimeNanoseconds == nil { d2 = try calls.destination.call { try destination.stat(d.path) } }
+        if s.mtimeNanoseconds == nil {
+            s2.mtimeNanoseconds = try calls.source.call { try source.stat(s.path) }.mtimeNanoseconds
+        }
         return compareListed(s2, d2)
     }
 
@@ -544,7 +644,7 @@ public final class SyncRun: @unchecked Sendable {
     /// (a retried request whose first try had landed).
     private func deleteExtra(_ file: String, at: String) {
         do {
-            try options.retry.run { try destination.remove(at) }
+            try calls.destination.call { try destination.remove(at) }
             record(.deleted(path: file)) { $0.deleted += 1 }
         } catch let error as ConnectorError where error.code == .notFound {
             record(.deleted(path: file)) { $0.deleted += 1 }
@@ -610,7 +710,7 @@ public final class SyncRun: @unchecked Sendable {
                 continue
             }
             do {
-                try options.retry.run { try destination.rmdir(at) }
+                try calls.destination.call { try destination.rmdir(at) }
                 record(.deleted(path: folder + "/")) { $0.deleted += 1 }
             } catch let error as ConnectorError where error.code == .notEmpty && options.filter.selectsFiles {
                 continue  // it holds files the filters exclude: those are not ours to delete

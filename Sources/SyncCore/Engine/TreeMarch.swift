@@ -50,10 +50,14 @@ struct TreeMarch {
     let filter: Filter
     /// The destination's name rules: names are decoded from it, encoded for it, and paired by key.
     let names: NameEncoder
+    /// Each side's retry path: a listing that fails with a temporary error or a rate limit is
+    /// started over after the account's pause, as a file is.
+    let sourceCalls: AccountCalls
+    let destinationCalls: AccountCalls
     /// Reports a source entry that cannot be paired on its own (its key collides with another's).
     let collided: (_ relative: String, _ with: String) -> Void
-    /// A listing that fails with a temporary error or a rate limit is started over, as a file is.
-    var retry = RetryPolicy()
+    /// Checked before each folder: true ends the march (an account refused its credentials).
+    var stop: () -> Bool = { false }
     /// Reports a file of a source that allows repeated names which, sharing its name with another,
     /// goes under a name of its own.
     var renamed: (_ relative: String, _ as: String) -> Void = { _, _ in }
@@ -67,7 +71,9 @@ struct TreeMarch {
     /// Listing is pipelined: both sides of a folder are listed at once on the lister threads, and
     /// while the march visits one folder's pairs, the next folders on its stack are already being
     /// listed (at most `prefetch` ahead, so memory stays a few folders' worth).
-    func run(destinationExists: Bool, visit: (Pair) throws -> Void, failed: (ListingFailure) -> Void) throws {
+    /// Returns false when `stop` ended it before every folder was visited.
+    @discardableResult
+    func run(destinationExists: Bool, visit: (Pair) throws -> Void, failed: (ListingFailure) -> Void) throws -> Bool {
         var pending = FolderStack(limit: spillAfter)
         try pending.add(
             Folder(relative: "", destinationPath: destinationRoot, onSource: true, onDestination: destinationExists))
@@ -87,7 +93,8 @@ struct TreeMarch {
                 listers.submit {
                     if side == .destination {
                         listing.destination = Result {
-                            try children(destination, folder.destinationPath, relative: folder.relative, decode: true)
+                            try children(
+                                destinationCalls, folder.destinationPath, relative: folder.relative, decode: true)
                         }
                     } else {
                         // Collisions are resolved here too, beside the other side's listing: in a
@@ -95,7 +102,7 @@ struct TreeMarch {
                         listing.source = Result {
                             try dropCollisions(
                                 children(
-                                    source, join(sourceRoot, folder.relative), relative: folder.relative,
+                                    sourceCalls, join(sourceRoot, folder.relative), relative: folder.relative,
                                     decode: false),
                                 in: folder.relative, report: { listing.collisions.append($0) })
                         }
@@ -106,6 +113,7 @@ struct TreeMarch {
             return listing
         }
         while let folder = try pending.pop() {
+            if stop() { return false }
             let relative = folder.relative
             let listing = start(folder)
             started[relative] = nil
@@ -138,6 +146,7 @@ struct TreeMarch {
                 failed(ListingFailure(side: .source, relative: relative, error: error))
             }
         }
+        return true
     }
 
     /// Queues a listed folder's subfolders (and starts listing the next ones), then visits its pairs.
@@ -205,8 +214,8 @@ struct TreeMarch {
 
     /// One folder's entries that the filter keeps, sorted by key bytes. Destination names are
     /// decoded from the destination's encoding first.
-    func children(_ session: Session, _ listed: String, relative: String, decode: Bool) throws -> SortedEntries {
-        try retry.run { try childrenOnce(session, listed, relative: relative, decode: decode) }
+    func children(_ calls: AccountCalls, _ listed: String, relative: String, decode: Bool) throws -> SortedEntries {
+        try calls.call { try childrenOnce(calls.session, listed, relative: relative, decode: decode) }
     }
 
     private func childrenOnce(_ session: Session, _ listed: String, relative: String, decode: Bool) throws

@@ -48,7 +48,25 @@ public final class RemoteResolver: @unchecked Sendable {
         return try HostAccountOptions.maxTransfers(in: account.options)
     }
 
-    public func open(_ spec: RemoteSpec) throws -> Session {
+    /// Opens a session on `spec`'s account. A connector that connects as it opens (SFTP) may meet
+    /// a temporary failure or a rate limit there, a run's very first request: that is retried as
+    /// `retry` says, like every later call.
+    public func open(_ spec: RemoteSpec, retry: RetryPolicy = RetryPolicy()) throws -> Session {
+        var attempt = 1
+        while true {
+            do {
+                return try openOnce(spec)
+            } catch let error as ConnectorError
+                where RetryPolicy.isRetryable(error.code) && error.code != .corrupt && attempt < retry.attempts
+                && !Interruption.requested
+            {
+                Thread.sleep(forTimeInterval: retry.delay(after: error, attempt: attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    private func openOnce(_ spec: RemoteSpec) throws -> Session {
         let plugin = try plugin(named: spec.connector)
         let options = try options(for: spec, plugin: plugin)
         let store = config

@@ -48,7 +48,7 @@ public struct StreamPump {
     /// `expectedSize`, when known and small, takes a direct path: one small buffer on the calling
     /// thread, no reader thread and no 1 MiB buffers (which cost a mapping each, per file).
     public func run(
-        from reader: Session.Reader, to writer: Session.Writer, hashing kinds: [HashKind] = [],
+        from reader: some ByteSource, to writer: Session.Writer, hashing kinds: [HashKind] = [],
         continuing: MultiHasher? = nil, expectedSize: Int64? = nil, progress: (Int64) -> Void = { _ in }
     ) throws -> Outcome {
         if let expectedSize, expectedSize < Int64(bufferSize) {
@@ -113,7 +113,7 @@ extension StreamPump {
     /// Read, write, repeat on the calling thread: for files that fit in one buffer, where a second
     /// thread would only add cost. (Reading to the end still confirms the size.)
     fileprivate func runDirect(
-        from reader: Session.Reader, to writer: Session.Writer, hasher initial: MultiHasher?, capacity: Int,
+        from reader: some ByteSource, to writer: Session.Writer, hasher initial: MultiHasher?, capacity: Int,
         progress: (Int64) -> Void
     ) throws -> Outcome {
         var hasher = initial

@@ -36,6 +36,14 @@ struct TransferOptions: ParsableArguments {
         help: "First backoff after a temporary failure, in seconds (doubles per attempt).")
     var retryDelay = 0.5
 
+    @Option(
+        name: .customLong("retry-budget"),
+        help: """
+            Past --retries, keep retrying for up to this many seconds while an account answers \
+            nothing at all (a server's bad minute, a NAS rebooting); 0 stops at --retries.
+            """)
+    var retryBudget = RetryPolicy().budget
+
     @Flag(name: .customLong("dry-run"), help: "Report what would be done; change nothing.")
     var dryRun = false
 
@@ -71,17 +79,23 @@ struct TransferOptions: ParsableArguments {
             guard retryDelay >= 0 && retryDelay.isFinite else {
                 throw ConfigError("--retry-delay must not be negative")
             }
+            guard retryBudget >= 0 && retryBudget.isFinite else {
+                throw ConfigError("--retry-budget must not be negative")
+            }
             let filter = try filters.makeFilter()
             let limit = try bwlimit.map(Filter.parseSize)
             if let limit, limit < 1 { throw ConfigError("--bwlimit must be at least 1 byte per second") }
             let resolver = try global.resolver()
             let sourceSpec = try RemoteSpec.parse(source)
             let destinationSpec = try RemoteSpec.parse(destination)
-            let sourceSession = try resolver.open(sourceSpec)
-            defer { sourceSession.close() }
-            let destinationSession = try resolver.open(destinationSpec)
-            defer { destinationSession.close() }
             var options = SyncOptions(mode: mode)
+            options.retry.attempts = retries
+            options.retry.baseDelay = retryDelay
+            options.retry.budget = retryBudget
+            let sourceSession = try resolver.open(sourceSpec, retry: options.retry)
+            defer { sourceSession.close() }
+            let destinationSession = try resolver.open(destinationSpec, retry: options.retry)
+            defer { destinationSession.close() }
             options.transfers = transfers
             for limit in [sourceTransfers, destinationTransfers].compactMap({ $0 }) where limit < 1 || limit > 256 {
                 throw ConfigError("--source-transfers and --destination-transfers must be between 1 and 256")
@@ -89,8 +103,6 @@ struct TransferOptions: ParsableArguments {
             options.sourceTransfers = try sourceTransfers ?? resolver.transferLimit(for: sourceSpec)
             options.destinationTransfers = try destinationTransfers ?? resolver.transferLimit(for: destinationSpec)
             options.dryRun = dryRun
-            options.retry.attempts = retries
-            options.retry.baseDelay = retryDelay
             options.checkers = checkers
             options.filter = filter
             options.bandwidthLimit = limit
@@ -295,6 +307,8 @@ enum SummaryPrinter {
                 "differences": s.differences, "deletions_skipped": s.deletionsSkipped,
                 "corruptions_retried": s.corruptionsRetried, "source_deleted": s.sourceDeleted, "resumed": s.resumed,
                 "seconds": s.seconds, "ok": s.succeeded, "interrupted": s.wasInterrupted,
+                "refusals": s.refusals, "not_transferred": s.notTransferred,
+                "tree_left_unvisited": s.treeLeftUnvisited,
             ])
             return
         }
@@ -322,6 +336,11 @@ enum SummaryPrinter {
         FileHandle.standardError.write(Data("\(parts.joined(separator: ", ")) \(timing)\n".utf8))
         for failure in s.failures {
             FileHandle.standardError.write(Data("  failed: \(failure.path): \(failure.reason)\n".utf8))
+        }
+        for refusal in s.refusals {
+            let left = s.notTransferred == 1 ? "1 file" : "\(s.notTransferred) files"
+            let rest = s.treeLeftUnvisited ? ", and the folders not yet listed were left for the next run" : ""
+            printError("\(refusal); \(left) not transferred\(rest)")
         }
     }
 }
