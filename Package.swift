@@ -96,7 +96,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "sync-emulator",
-            dependencies: ["PutioEmulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "PutioEmulator", "EmulatorKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .testTarget(
             name: "SyncCoreTests",

@@ -69,6 +69,8 @@ extension PutioEmulator {
             } else if faults.truncatedDownloads > 0 {
                 faults.truncatedDownloads -= 1
                 fault = "truncate"
+            } else if dice.roll(faults.rates.truncatedDownloads) {
+                fault = dice.roll(0.5) ? "drop" : "truncate"
             }
             return (blob, grant.mp4 ? n.mp4Size : n.size, fault)
         }
@@ -93,6 +95,7 @@ extension PutioEmulator {
         case "truncate": length /= 2
         default: break
         }
+        withLock { downloadedBytes += dropAfter ?? length }
         return EmulatorResponse(
             status: status, headers: headers, body: .file(path: found.blob, offset: start, length: length),
             dropAfterBytes: dropAfter)

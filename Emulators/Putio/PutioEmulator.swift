@@ -9,12 +9,15 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
     var accounts: [String: PutioAccount] = [:]
     var nextId: Int64 = 1000
     var faults = PutioFaults()
+    var dice = FaultDice(seed: 1)
     /// Signed download URLs: signature → (account, file id, expiry).
     var grants: [String: (account: String, id: Int64, expires: Date, mp4: Bool)] = [:]
     public var downloadURLLifetime: TimeInterval = 3600
     let blobs: String
     private let server: EmulatorServer
     var requestCounts: [String: Int] = [:]
+    /// Body bytes the storage host has sent (or begun to send) since the last reset.
+    var downloadedBytes: Int64 = 0
     var oauthState = OAuthState()
     var transferSeconds: TimeInterval = 1
     var clock: () -> Int64 = { Int64(Date().timeIntervalSince1970) }
@@ -55,7 +58,26 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
     }
 
     public func setFaults(_ change: (inout PutioFaults) -> Void) {
-        withLock { change(&faults) }
+        withLock {
+            change(&faults)
+            dice = FaultDice(seed: faults.seed)
+        }
+    }
+
+    /// Whether a fault strikes this request: a counted one first, else a random draw. Call with
+    /// the lock held.
+    func strikes(_ counted: WritableKeyPath<PutioFaults, Int>, rate: Double) -> Bool {
+        if faults[keyPath: counted] > 0 {
+            faults[keyPath: counted] -= 1
+            return true
+        }
+        return dice.roll(rate)
+    }
+
+    /// A commit's answer, or a 503 after the commit took effect (a fault). Call with the lock held.
+    func committed(_ answer: EmulatorResponse) -> EmulatorResponse {
+        guard strikes(\.errorsAfterCommit, rate: faults.rates.errorsAfterCommit) else { return answer }
+        return PutioJSON.error(503, "ServiceUnavailable", "Injected server error after the commit")
     }
 
     public func setTrash(enabled: Bool, for account: String) {
@@ -65,7 +87,15 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
     /// Requests served, by route name (`files/list`, `tus/patch`, `download`, …).
     public var requestStats: [String: Int] { withLock { requestCounts } }
 
-    public func resetRequestStats() { withLock { requestCounts = [:] } }
+    public func resetRequestStats() {
+        withLock {
+            requestCounts = [:]
+            downloadedBytes = 0
+        }
+    }
+
+    /// Body bytes the storage host has served since the last reset.
+    public var servedDownloadBytes: Int64 { withLock { downloadedBytes } }
 
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
@@ -109,21 +139,24 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
 
     private func injectedFault() -> EmulatorResponse? {
         withLock {
-            if faults.rateLimited > 0 {
-                faults.rateLimited -= 1
-                let reset = clock() + Int64(faults.retryAfterSeconds)
+            if strikes(\.rateLimited, rate: faults.rates.rateLimited) {
+                let seconds = max(faults.retryAfterSeconds, faults.rates.retryAfterSeconds)
+                let reset = clock() + Int64(seconds)
+                // Alternate the two forms HTTP allows, so clients meet both.
+                let asDate = faults.retryAfterAsDate || (!faults.rates.isEmpty && dice.roll(0.5))
                 return PutioJSON.error(
                     429, "TooManyRequests", "Too many requests",
                     headers: [
-                        ("Retry-After", String(faults.retryAfterSeconds)), ("X-RateLimit-Limit", "60"),
-                        ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", String(reset)),
-                        ("X-RateLimit-Id", "emulator"), ("X-RateLimit-Action", "wait"),
+                        ("Retry-After", asDate ? RetryAfterHeader.date(inSeconds: seconds) : String(seconds)),
+                        ("X-RateLimit-Limit", "60"), ("X-RateLimit-Remaining", "0"),
+                        ("X-RateLimit-Reset", String(reset)), ("X-RateLimit-Id", "emulator"),
+                        ("X-RateLimit-Action", "wait"),
                     ])
             }
-            if faults.serverErrors > 0 {
-                faults.serverErrors -= 1
+            if strikes(\.serverErrors, rate: faults.rates.serverErrors) {
                 return PutioJSON.error(faults.serverErrorStatus, "ServiceUnavailable", "Injected server error")
             }
+            if strikes(\.droppedRequests, rate: faults.rates.droppedConnections) { return .hungUp }
             return nil
         }
     }

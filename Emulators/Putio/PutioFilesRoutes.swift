@@ -81,7 +81,7 @@ extension PutioEmulator {
         }
         let folder = PutioNode(id: newId(), parentId: parent.id, name: name, isFolder: true, now: clock())
         a.add(folder)
-        return PutioJSON.ok(["file": PutioJSON.file(folder, in: a)])
+        return committed(PutioJSON.ok(["file": PutioJSON.file(folder, in: a)]))
     }
 
     func ids(_ r: EmulatorRequest, _ plural: String, _ singular: String) -> [Int64] {

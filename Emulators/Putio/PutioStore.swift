@@ -120,6 +120,9 @@ final class TusUpload {
     /// The PATCH whose body is arriving raced another one still streaming: answer it 423.
     var lockedNext = false
     var overflow = false
+    /// The file it became once its last byte arrived (kept so a HEAD or a repeated final PATCH
+    /// still gets its answer, as tusd keeps finished uploads).
+    var placed: PutioNode?
 
     init(id: String, parentId: Int64, name: String, length: Int64, blob: String, updatedAt: Int64?, overwrite: Bool) {
         self.id = id

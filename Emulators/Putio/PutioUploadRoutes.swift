@@ -46,7 +46,7 @@ extension PutioEmulator {
         let placed = place(
             a, parent: parent.id, name: name, blob: blob, size: Int64(file.body.count), crc: crc, updatedAt: nil,
             overwrite: false)
-        return PutioJSON.ok(["file": PutioJSON.file(placed, in: a)])
+        return committed(PutioJSON.ok(["file": PutioJSON.file(placed, in: a)]))
     }
 
     // MARK: tus
@@ -102,15 +102,20 @@ extension PutioEmulator {
             upload.handle = handle
             upload.busy = true
             var cutAfter: Int64?
-            if faults.droppedUploads > 0, let length = r.header("Content-Length").flatMap({ Int64($0) }), length > 1 {
-                if faults.patchesBeforeDrop > 0 {
-                    faults.patchesBeforeDrop -= 1
-                } else {
-                    faults.droppedUploads -= 1
-                    cutAfter = length / 2
+            var keep: Int64?
+            if let length = r.header("Content-Length").flatMap({ Int64($0) }), length > 1 {
+                if faults.droppedUploads > 0 {
+                    if faults.patchesBeforeDrop > 0 {
+                        faults.patchesBeforeDrop -= 1
+                    } else {
+                        faults.droppedUploads -= 1
+                        cutAfter = length / 2
+                    }
+                } else if strikes(\.shortAcknowledgements, rate: faults.rates.shortAcknowledgements) {
+                    keep = length / 2
                 }
             }
-            return TusSink(emulator: self, upload: upload, cutAfter: cutAfter)
+            return TusSink(emulator: self, upload: upload, cutAfter: cutAfter, keep: keep)
         }
     }
 
@@ -132,15 +137,22 @@ extension PutioEmulator {
             a.uploads[id] = nil
             return PutioJSON.error(400, "INVALID_REQUEST", "more bytes than Upload-Length")
         }
+        complete(upload, in: a)
         var headers = [("Tus-Resumable", "1.0.0"), ("Upload-Offset", String(upload.offset))]
-        if upload.offset == upload.length {
-            a.uploads[id] = nil
-            let placed = place(
-                a, parent: upload.parentId, name: upload.name, blob: upload.blob, size: upload.length,
-                crc: PutioCRC.hex(upload.crc), updatedAt: upload.updatedAt, overwrite: upload.overwrite)
+        if let placed = upload.placed {
             headers += [("Putio-File-Id", String(placed.id)), ("Putio-File-Crc32", placed.crc32!)]
+            return committed(EmulatorResponse(status: 204, headers: headers))
         }
         return EmulatorResponse(status: 204, headers: headers)
+    }
+
+    /// An upload whose last byte arrived becomes a file then, whether or not its PATCH is answered
+    /// (a connection lost after the body does not undo it). Call with the lock held.
+    func complete(_ upload: TusUpload, in a: PutioAccount) {
+        guard upload.placed == nil, upload.offset == upload.length, !upload.overflow else { return }
+        upload.placed = place(
+            a, parent: upload.parentId, name: upload.name, blob: upload.blob, size: upload.length,
+            crc: PutioCRC.hex(upload.crc), updatedAt: upload.updatedAt, overwrite: upload.overwrite)
     }
 
     func tusHead(_ id: String, _ a: PutioAccount) -> EmulatorResponse {
@@ -160,12 +172,22 @@ extension PutioEmulator {
 
     func tusDelete(_ id: String, _ a: PutioAccount) -> EmulatorResponse {
         guard let upload = a.uploads.removeValue(forKey: id) else { return EmulatorResponse(status: 404) }
-        try? FileManager.default.removeItem(atPath: upload.blob)
+        // A finished upload's blob is its file's now.
+        if upload.placed == nil { try? FileManager.default.removeItem(atPath: upload.blob) }
         return EmulatorResponse(status: 204, headers: [("Tus-Resumable", "1.0.0")])
     }
 
     /// Bytes of open uploads not yet complete, for tests that check nothing is left behind.
-    public func pendingUploads(of account: String) -> Int { withLock { accounts[account]?.uploads.count ?? 0 } }
+    public func pendingUploads(of account: String) -> Int { pendingUploadNames(of: account).count }
+
+    /// The names and offsets of uploads not yet complete, for messages.
+    public func pendingUploadNames(of account: String) -> [String] {
+        withLock {
+            (accounts[account]?.uploads.values.filter { $0.placed == nil } ?? []).map {
+                "\($0.name) (\($0.offset) of \($0.length))"
+            }
+        }
+    }
 }
 
 /// Appends a PATCH body to an upload's blob, updating its offset and running CRC as bytes arrive.
@@ -174,11 +196,14 @@ final class TusSink: BodySink {
     let upload: TusUpload
     /// A fault: cut the connection once this many bytes of the PATCH arrived.
     var cutAfter: Int64?
+    /// A fault: keep this many bytes of the PATCH, swallow the rest (the answer says so).
+    var keep: Int64?
 
-    init(emulator: PutioEmulator, upload: TusUpload, cutAfter: Int64?) {
+    init(emulator: PutioEmulator, upload: TusUpload, cutAfter: Int64?, keep: Int64? = nil) {
         self.emulator = emulator
         self.upload = upload
         self.cutAfter = cutAfter
+        self.keep = keep
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -186,6 +211,11 @@ final class TusSink: BodySink {
         if let cut = cutAfter {
             bytes = UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(min(Int64(bytes.count), cut))))
             cutAfter = cut - Int64(bytes.count)
+        }
+        if let left = keep {
+            bytes = UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(min(Int64(bytes.count), left))))
+            keep = left - Int64(bytes.count)
+            if bytes.isEmpty { return true }
         }
         // Only this PATCH writes to the upload (`busy` keeps others out), so the disk write runs
         // outside the emulator's lock: parallel uploads do not queue behind one another.
@@ -211,6 +241,9 @@ final class TusSink: BodySink {
             try? upload.handle?.close()
             upload.handle = nil
             upload.busy = false
+            if let account = emulator.accounts.values.first(where: { $0.uploads[upload.id] === upload }) {
+                emulator.complete(upload, in: account)
+            }
         }
     }
 }

@@ -91,6 +91,12 @@ final class PutioSingleUpload: ConnectorWriter {
 }
 
 /// A tus upload; see `PutioWriter`. Resume tokens are `tus-v1:<length>:<upload URL>`.
+///
+/// The bytes of the PATCH in flight are kept (at most one chunk) until the server confirms them:
+/// tus lets a server keep fewer bytes than a PATCH carried and say so with a smaller
+/// `Upload-Offset`, answer 409 when it holds another offset, or lose the connection mid-body. In
+/// each case the upload continues from the offset the server confirms, re-sending from memory, so
+/// the next byte the server gets is always the one it expects.
 final class PutioTusUpload: SuspendableWriter {
     let connector: PutioConnector
     let path: String
@@ -100,14 +106,23 @@ final class PutioTusUpload: SuspendableWriter {
     let mtimeNanoseconds: Int64?
     let location: String
     private(set) var startOffset: Int64 = 0
+    /// What the server has confirmed; the PATCH in flight starts here.
     private var offset: Int64 = 0
     private var chunk: HTTPUpload?
-    private var chunkLeft: Int64 = 0
-    private var chunkLeftAtOpen: Int64 = 0
+    /// Where the chunk in flight ends (file offset).
+    private var chunkEnd: Int64 = 0
+    /// Bytes from `offset` sent (or being sent) and not yet confirmed.
+    private var unconfirmed: [UInt8] = []
+    /// Re-sends since the server last confirmed more bytes; past `maxResends` the failure goes to
+    /// the host, which resumes with the token later.
+    private var resends = 0
+    private let maxResends = 5
     /// The file's last byte, kept until `finish`.
     private var held: UInt8?
     private var done: ConnectorEntry?
-    private let checkpoint: ((String, Int64) -> Void)?
+    private let handOut: ((String, Int64) -> Void)?
+    /// The furthest offset handed to the host in a resume token.
+    private var handedOut: Int64 = 0
 
     init(connector: PutioConnector, path: String, parentId: Int64, name: String, size: Int64, options: WriteOptions)
         throws
@@ -118,11 +133,12 @@ final class PutioTusUpload: SuspendableWriter {
         self.name = name
         self.size = size
         mtimeNanoseconds = options.mtimeNanoseconds
-        checkpoint = options.checkpoint
+        handOut = options.checkpoint
         if let resumed = try Self.resume(connector, options.resumeToken, size: size) {
             location = resumed.location
             offset = resumed.offset
             startOffset = resumed.offset
+            handedOut = resumed.offset  // the host holds the token it resumed with
             return
         }
         var metadata = [
@@ -181,6 +197,13 @@ final class PutioTusUpload: SuspendableWriter {
         return String(base[..<slash]) + (location.hasPrefix("/") ? "" : "/") + location
     }
 
+    /// Hands the host a token to resume from the confirmed offset.
+    private func checkpoint() {
+        guard offset > 0 else { return }
+        handOut?(token, offset)
+        handedOut = offset
+    }
+
     private func patch(length: Int64) -> HTTPUpload {
         connector.http.openUpload(
             HTTPRequest(
@@ -194,65 +217,173 @@ final class PutioTusUpload: SuspendableWriter {
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         var rest = bytes
         while rest.count > 0 {
-            if chunk == nil {
-                let left = size - offset
-                guard left > 0 else {
-                    throw ConnectorFailure(.invalidArgument, "write '\(path)': more bytes than the \(size) announced")
-                }
-                chunkLeft = min(connector.chunkSize, left)
-                chunkLeftAtOpen = chunkLeft
-                chunk = patch(length: chunkLeft)
+            let position = offset + Int64(unconfirmed.count)
+            guard held == nil, position < size else {
+                throw ConnectorFailure(.invalidArgument, "write '\(path)': more bytes than the \(size) announced")
             }
-            var n = Int(min(Int64(rest.count), chunkLeft))
-            let last = offset + (chunkLeftAtOpen - chunkLeft) + Int64(n) == size
+            if chunk == nil {
+                chunkEnd = min(offset + connector.chunkSize, size)
+                chunk = patch(length: chunkEnd - offset)
+            }
+            var n = Int(min(Int64(rest.count), chunkEnd - position))
+            let last = position + Int64(n) == size
             if last {
                 // The file's final byte is held back until finish(): the server completes the file
                 // when it arrives, and an abort before then must leave nothing behind.
                 held = rest[n - 1]
                 n -= 1
             }
-            if n > 0 { try chunk!.write(UnsafeRawBufferPointer(rebasing: rest.prefix(n))) }
-            chunkLeft -= Int64(n) + (last ? 1 : 0)
+            if n > 0 { try send(UnsafeRawBufferPointer(rebasing: rest.prefix(n))) }
             rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(n + (last ? 1 : 0)))
-            if chunkLeft == 0 && !last { try endChunk() }
+            if !last && position + Int64(n) == chunkEnd { try endChunk() }
         }
+    }
+
+    /// Keeps bytes until confirmed and streams them into the PATCH in flight.
+    private func send(_ bytes: UnsafeRawBufferPointer) throws {
+        unconfirmed.append(contentsOf: bytes)
+        do {
+            try chunk!.write(bytes)
+        } catch let failure as ConnectorFailure where failure.code == .transient {
+            // The PATCH ended early: its answer (or its broken connection) says how to go on.
+            try endChunk()
+        }
+    }
+
+    /// Starts the chunk over from the offset the server holds (`confirmed`, or asked with HEAD),
+    /// re-sending the unconfirmed bytes it lacks. Throws when the server holds an offset outside
+    /// the bytes in hand, or after `maxResends` tries without progress.
+    private func resend(from confirmed: Int64?, after failure: ConnectorFailure) throws {
+        chunk?.abort()
+        chunk = nil
+        var known = confirmed
+        var last = failure
+        while true {
+            resends += 1
+            guard resends <= maxResends else { throw last }
+            let holds = try known ?? serverOffset()
+            known = nil
+            let sent = offset + Int64(unconfirmed.count)
+            guard holds >= offset && holds <= sent else {
+                throw ConnectorFailure(
+                    .transient,
+                    "upload '\(path)': the server holds \(holds) bytes, outside the \(offset)–\(sent) in hand")
+            }
+            if holds > offset {
+                unconfirmed.removeFirst(Int(holds - offset))
+                offset = holds
+                resends = 0
+                checkpoint()
+            }
+            if offset == chunkEnd && unconfirmed.isEmpty { return }  // the server has the whole chunk
+            let next = patch(length: chunkEnd - offset)
+            chunk = next
+            do {
+                if !unconfirmed.isEmpty { try unconfirmed.withUnsafeBytes { try next.write($0) } }
+                return
+            } catch let failure as ConnectorFailure where failure.code == .transient {
+                next.abort()
+                chunk = nil
+                last = failure
+            }
+        }
+    }
+
+    /// The offset the server holds (tus HEAD), waiting out a lock a cut-off PATCH leaves for a moment.
+    private func serverOffset() throws -> Int64 {
+        guard let held = try Self.resume(connector, token, size: size) else {
+            throw ConnectorFailure(.transient, "upload '\(path)': the server no longer knows the upload")
+        }
+        return held.offset
     }
 
     /// Completes the PATCH in flight; its answer confirms the new offset (and, at the end, the file).
     private func endChunk() throws {
-        guard let current = chunk else { return }
-        chunk = nil
-        let response = try current.finish()
-        guard response.status == 204, let confirmed = response.header("Upload-Offset").flatMap({ Int64($0) }) else {
-            // 409: the server holds another offset than ours; the next attempt resumes from its.
-            throw PutioErrors.failure("upload '\(path)': tus PATCH", response)
-        }
-        offset = confirmed
-        if let id = response.header("Putio-File-Id").flatMap({ Int64($0) }) {
-            let crc = PutioHashes.normalize(response.header("Putio-File-Crc32"))
-            let seconds = mtimeNanoseconds.map { $0 >= 0 ? $0 / 1_000_000_000 : ($0 - 999_999_999) / 1_000_000_000 }
-            done = ConnectorEntry(
-                path: path, isDirectory: false, size: size, mtimeNanoseconds: seconds.map { $0 * 1_000_000_000 },
-                id: String(id), hashes: crc.map { [.crc32: $0] } ?? [:])
-            connector.cache.put(path, PutioCacheEntry(id: id, isFolder: false, size: size))
-            connector.cache.noteChild(name, in: parentId)
-        } else if offset < size {
-            checkpoint?(token, offset)
+        while let current = chunk {
+            chunk = nil
+            let response: HTTPResponse
+            do {
+                response = try current.finish()
+            } catch let failure as ConnectorFailure where failure.code == .transient {
+                try resend(from: nil, after: failure)
+                continue
+            }
+            let confirmed = response.header("Upload-Offset").flatMap { Int64($0) }
+            let sent = offset + Int64(unconfirmed.count)
+            if response.status == 409 {
+                // The server holds another offset than the PATCH said: continue from its.
+                try resend(from: confirmed, after: PutioErrors.failure("upload '\(path)': tus PATCH", response))
+                continue
+            }
+            guard response.status == 204, let confirmed else {
+                throw PutioErrors.failure("upload '\(path)': tus PATCH", response)
+            }
+            if confirmed < sent {
+                // Acknowledged short: the server kept part of the PATCH. The rest goes again.
+                try resend(
+                    from: confirmed,
+                    after: ConnectorFailure(
+                        .transient, "upload '\(path)': the server kept \(confirmed) of \(sent) bytes sent"))
+                continue
+            }
+            guard confirmed == sent else {
+                throw ConnectorFailure(
+                    .transient, "upload '\(path)': the server confirmed \(confirmed) bytes, \(sent) were sent")
+            }
+            offset = confirmed
+            unconfirmed.removeAll(keepingCapacity: true)
+            resends = 0
+            if let id = response.header("Putio-File-Id").flatMap({ Int64($0) }) {
+                complete(id: id, crc: response.header("Putio-File-Crc32"))
+            } else if offset < size {
+                checkpoint()
+            }
         }
     }
 
+    private func complete(id: Int64, crc: String?) {
+        let seconds = mtimeNanoseconds.map { $0 >= 0 ? $0 / 1_000_000_000 : ($0 - 999_999_999) / 1_000_000_000 }
+        done = ConnectorEntry(
+            path: path, isDirectory: false, size: size, mtimeNanoseconds: seconds.map { $0 * 1_000_000_000 },
+            id: String(id), hashes: PutioHashes.normalize(crc).map { [.crc32: $0] } ?? [:])
+        connector.cache.put(path, PutioCacheEntry(id: id, isFolder: false, size: size))
+        connector.cache.noteChild(name, in: parentId)
+    }
+
+    /// The writer is released whatever finish's outcome: an upload it fails is kept on the server
+    /// only when the host holds a token to resume it (a temporary failure after a checkpoint);
+    /// otherwise it is deleted, so nothing is left behind.
     func finish() throws -> ConnectorEntry {
+        do {
+            return try finishUpload()
+        } catch {
+            let resumable = (error as? ConnectorFailure)?.code == .transient && handedOut > 0
+            if resumable { suspend() } else { abort() }
+            throw error
+        }
+    }
+
+    private func finishUpload() throws -> ConnectorEntry {
         if size == 0 && done == nil && chunk == nil {
             // Zero bytes still take one (empty) PATCH to turn the upload into a file.
+            chunkEnd = 0
             chunk = patch(length: 0)
         }
         if let byte = held {
             held = nil
-            try withUnsafeBytes(of: byte) { try chunk?.write($0) }
+            try withUnsafeBytes(of: byte) { try send($0) }
         }
         try endChunk()
         guard let done else {
-            throw ConnectorFailure(.invalidArgument, "write '\(path)': \(offset) bytes written, \(size) announced")
+            let sent = offset + Int64(unconfirmed.count)
+            guard sent == size else {
+                throw ConnectorFailure(.invalidArgument, "write '\(path)': \(sent) bytes written, \(size) announced")
+            }
+            // Every byte reached the server, but not its answer naming the file: a lost answer is
+            // the server's temporary failure (the host looks for the file before trying again).
+            throw ConnectorFailure(
+                .transient,
+                "write '\(path)': the server holds all \(size) bytes, but its answer naming the file was lost")
         }
         return done
     }
@@ -264,7 +395,16 @@ final class PutioTusUpload: SuspendableWriter {
         chunk = nil
         var delete = HTTPRequest("DELETE", location, headers: connector.authHeaders + [("Tus-Resumable", "1.0.0")])
         delete.cancellable = false
-        _ = try? connector.http.send(delete)
+        // Abort has no caller to hand a failure to, and an upload left behind is the server's
+        // storage: a DELETE that met a temporary failure is sent again, briefly.
+        for wait in [0.2, 0.5, 1.0, 2.0, 0] {
+            let answer = Result { try connector.http.send(delete) }
+            let status = (try? answer.get())?.status
+            if let status, status < 500 && status != 429 && status != 423 { break }
+            guard wait > 0 else { break }
+            let asked = (try? answer.get()).flatMap { RetryAfter.milliseconds(from: $0) }.map { Double($0) / 1000 }
+            Thread.sleep(forTimeInterval: min(max(wait, asked ?? 0), 2))
+        }
         done = ConnectorEntry(path: path, isDirectory: false)  // abort is final
     }
 

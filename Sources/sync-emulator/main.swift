@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmulatorKit
 import Foundation
 import PutioEmulator
 
@@ -21,6 +22,14 @@ struct Putio: ParsableCommand {
     var tokensFile: String?
     @Option(help: "Register an OAuth app as ID:SECRET; authorizations are approved as the first account.")
     var oauthClient: String?
+    @Option(
+        help: """
+            Inject faults at random: 'bad-day' (5% 429, 5% 503, 3% dropped connections, 3% truncated \
+            downloads, 20% of tus PATCHes acknowledged short, 3% 503 after a commit) or 'none'.
+            """)
+    var faults = "none"
+    @Option(name: .customLong("fault-seed"), help: "Seed for the fault draws, to replay a run.") var faultSeed: UInt64 =
+        1
 
     func run() throws {
         // More event-loop threads than cores: routes write blobs with blocking calls.
@@ -39,6 +48,15 @@ struct Putio: ParsableCommand {
             guard parts.count == 2 else { throw ValidationError("--oauth-client must be ID:SECRET") }
             emulator.registerClient(id: parts[0], secret: parts[1])
             emulator.approveAuthorizations(as: names[0])
+        }
+        switch faults {
+        case "bad-day":
+            emulator.setFaults {
+                $0.rates = .badDay
+                $0.seed = faultSeed
+            }
+        case "none": break
+        default: throw ValidationError("--faults must be 'bad-day' or 'none'")
         }
         let bound = try emulator.start(port: port)
         if let tokensFile {

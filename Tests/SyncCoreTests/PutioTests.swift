@@ -74,7 +74,7 @@ final class PutioWorld {
             }
         }
         #expect(emulator.duplicateNames(in: destination).isEmpty)
-        #expect(emulator.pendingUploads(of: destination) == 0)
+        #expect(emulator.pendingUploads(of: destination) == 0, "\(emulator.pendingUploadNames(of: destination))")
     }
 }
 
@@ -266,9 +266,15 @@ final class PutioWorld {
         let world = try PutioWorld()
         world.emulator.addFile("x.txt", contents: Array("x".utf8), in: "a")
         world.emulator.revokeTokens(of: "b")
+        for i in 0..<40 { world.emulator.addFile("Many/f\(i).txt", contents: Array("\(i)".utf8), in: "a") }
         let run = try world.cli(["migrate", "putio:a", "putio:b"])
         #expect(run.status != 0)
-        #expect(run.stderr.contains("authentication") || run.stdout.contains("authentication"), "\(run.stderr)")
+        // One line for the account, whatever the number of files: what refused, how to fix it.
+        let refusals = run.stderr.split(separator: "\n").filter { $0.contains("refused its credentials") }
+        #expect(refusals.count == 1, "\(run.stderr)")
+        #expect(refusals.first?.contains("putio:b") == true)
+        #expect(refusals.first?.contains("sync-core account add putio b") == true, "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count <= 2, "\(run.stderr)")
         #expect(!run.stderr.contains(world.tokens["b"]!) && !run.stdout.contains(world.tokens["b"]!))
         #expect(world.emulator.tree(of: "b").isEmpty)
     }
