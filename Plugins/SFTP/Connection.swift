@@ -48,9 +48,13 @@ final class SSHConnection {
         try SSHAuth.authenticate(session, settings)
         guard let sftp = libssh2_sftp_init(session) else {
             let rc = libssh2_session_last_errno(session)
+            // A server without SFTP denies the subsystem request; a channel that could not even
+            // open is a connection that broke (or a server at its session limit): temporary.
+            let refused = rc == LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED
             throw ConnectorFailure(
-                .unsupported,
-                "sftp: \(settings.label) refused the SFTP subsystem: \(SSHConnection.message(session, rc))")
+                refused ? .unsupported : .transient,
+                "sftp: \(settings.label) \(refused ? "refused the SFTP subsystem" : "could not start SFTP"): \(SSHConnection.message(session, rc))"
+            )
         }
         self.sftp = sftp
         // Keepalives go out while libssh2 waits on the socket (a long transfer through a NAT);
