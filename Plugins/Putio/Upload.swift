@@ -223,6 +223,7 @@ final class PutioTusUpload: SuspendableWriter {
             }
             if chunk == nil {
                 chunkEnd = min(offset + connector.chunkSize, size)
+                unconfirmed.reserveCapacity(Int(chunkEnd - offset))  // one allocation, kept between chunks
                 chunk = patch(length: chunkEnd - offset)
             }
             var n = Int(min(Int64(rest.count), chunkEnd - position))
