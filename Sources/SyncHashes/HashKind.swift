@@ -10,6 +10,19 @@ public enum HashKind: Int32, CaseIterable, Sendable, Comparable, CustomStringCon
 
     public static func < (a: HashKind, b: HashKind) -> Bool { a.rawValue < b.rawValue }
 
+    /// The one order in which the engine prefers kinds wherever several could serve (comparing two
+    /// listings, verifying a copy, remembering a file): the cheapest to compute first — CRC-32 runs
+    /// at memory speed, SHA-1 with the CPU's SHA instructions beats MD5 — then the providers' own
+    /// composites by the cost of the digest under them. Every kind is in it exactly once (a test
+    /// checks), so a new kind cannot be left out.
+    public static let preference: [HashKind] = [.crc32, .sha1, .md5, .quickxor, .gcid, .sha256, .dropbox]
+
+    /// The kind of `kinds` that comes first in `preference`; nil when there is none.
+    public static func preferred(among kinds: some Sequence<HashKind>) -> HashKind? {
+        let offered = Set(kinds)
+        return preference.first(where: offered.contains)
+    }
+
     /// The name used on the command line and in JSON output.
     public var description: String {
         switch self {

@@ -67,6 +67,14 @@ import Testing
         #expect(sc_crc32(0, "123456789", 9) == 0xCBF4_3926)
     }
 
+    @Test func oneOrderOfPreferenceCoversEveryKind() {
+        #expect(HashKind.preference.count == HashKind.allCases.count)
+        #expect(Set(HashKind.preference) == Set(HashKind.allCases))
+        #expect(HashKind.preferred(among: [.md5, .sha256, .crc32]) == .crc32)
+        #expect(HashKind.preferred(among: [.md5, .sha1]) == .sha1, "SHA-1 before MD5, not by ABI number")
+        #expect(HashKind.preferred(among: []) == nil)
+    }
+
     @Test func bitSets() {
         #expect(HashKind.set(of: [.crc32, .md5]) == 0b110)
         #expect(HashKind.kinds(inSet: 0b110 | (1 << 40)) == [.crc32, .md5])

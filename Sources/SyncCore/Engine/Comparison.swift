@@ -13,10 +13,10 @@ enum Comparison {
         if let a = source.size, let b = destination.size, a != b {
             return .differs("size \(a) ≠ \(b)")
         }
-        for kind in source.hashes.keys.sorted() {
-            if let theirs = destination.hashes[kind], let ours = source.hashes[kind] {
-                return ours == theirs ? .same : .differs("\(kind) \(ours) ≠ \(theirs)")
-            }
+        if let kind = HashKind.preferred(among: source.hashes.keys.filter { destination.hashes[$0] != nil }),
+            let ours = source.hashes[kind], let theirs = destination.hashes[kind]
+        {
+            return ours == theirs ? .same : .differs("\(kind) \(ours) ≠ \(theirs)")
         }
         guard let a = source.mtimeNanoseconds, let b = destination.mtimeNanoseconds, mtimePrecision > 0 else {
             return .differs("no shared hash or modification time to compare")
@@ -29,8 +29,6 @@ enum Comparison {
     /// that one when it does). One kind is enough to catch corruption: the fastest one the
     /// destination declares.
     static func verificationKinds(destination: Plugin) -> [HashKind] {
-        let computable = destination.hashKinds.filter(MultiHasher.canCompute)
-        let preference: [HashKind] = [.crc32, .sha1, .md5, .sha256]
-        return preference.first(where: computable.contains).map { [$0] } ?? []
+        HashKind.preferred(among: destination.hashKinds.filter(MultiHasher.canCompute)).map { [$0] } ?? []
     }
 }

@@ -72,7 +72,7 @@ struct FileCopier {
     {
         guard serverCopy, !replace, entry.readID == nil, !entry.isDirectory else { return nil }
         let reported = Set(destination.plugin.hashKinds)
-        guard let kind = entry.hashes.keys.sorted().first(where: reported.contains) else { return nil }
+        guard let kind = HashKind.preferred(among: entry.hashes.keys.filter(reported.contains)) else { return nil }
         do {
             try SidedError.on(.destination) { try destination.copy(sourcePath, to: destinationPath) }
         } catch let failure as SidedError where [.unsupported, .permission].contains(failure.error.code) {
@@ -101,8 +101,7 @@ struct FileCopier {
     /// a listed hash needs no costlier kind than the destination's fastest.
     private func verification(for entry: Entry) -> [HashKind] {
         let reported = destination.plugin.hashKinds.filter(MultiHasher.canCompute)
-        let preference: [HashKind] = [.crc32, .sha1, .md5, .sha256]
-        if let kind = preference.first(where: { entry.hashes[$0] != nil && reported.contains($0) }) { return [kind] }
+        if let kind = HashKind.preferred(among: entry.hashes.keys.filter(reported.contains)) { return [kind] }
         return verifyKinds
     }
 
@@ -334,29 +333,5 @@ struct FileCopier {
             throw ConnectorError(.corrupt, "source ended at \(seen) bytes, before the resumed \(count)")
         }
         return hasher
-    }
-}
-
-/// A connector error with the side (account) it came from, so a rate limit pauses the right one.
-struct SidedError: Error {
-    let side: TreeMarch.Side
-    let error: ConnectorError
-
-    static func tag(_ side: TreeMarch.Side, _ error: Error) -> Error {
-        (error as? ConnectorError).map { SidedError(side: side, error: $0) } ?? error
-    }
-
-    static func on<T>(_ side: TreeMarch.Side, _ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch {
-            throw tag(side, error)
-        }
-    }
-
-    /// The side (nil when the error is the copier's own) and the connector error, if it is one.
-    static func split(_ error: Error) -> (TreeMarch.Side?, ConnectorError?) {
-        if let sided = error as? SidedError { return (sided.side, sided.error) }
-        return (nil, error as? ConnectorError)
     }
 }

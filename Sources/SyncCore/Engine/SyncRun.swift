@@ -512,7 +512,7 @@ public final class SyncRun: @unchecked Sendable {
     @discardableResult
     private func remember(_ path: String, _ s: Entry, _ d: Entry, hashes: [HashKind: String]) -> Bool {
         guard let state = options.state else { return true }
-        let kind = hashes.keys.sorted().first
+        let kind = HashKind.preferred(among: hashes.keys)
         do {
             try state.store.recordFile(
                 job: state.job, path: path,
@@ -577,7 +577,7 @@ public final class SyncRun: @unchecked Sendable {
     /// A hash kind both stores know that each side has listed or can compute on demand; `reads`
     /// when one side must read its file to get it.
     private func comparableKind(_ s: Entry, _ d: Entry) -> (kind: HashKind, reads: Bool)? {
-        let common = [HashKind.crc32, .sha1, .md5, .sha256].filter {
+        let common = HashKind.preference.filter {
             source.plugin.hashKinds.contains($0) && destination.plugin.hashKinds.contains($0)
         }
         if let kind = common.first(where: { s.hashes[$0] != nil && d.hashes[$0] != nil }) { return (kind, false) }
@@ -718,18 +718,5 @@ public final class SyncRun: @unchecked Sendable {
                 fail(folder, "cannot delete the folder: \(error)")
             }
         }
-    }
-}
-
-/// Names that must never be written: they could escape the tree or cannot be represented.
-enum NameCheck {
-    static func refusal(_ entry: Entry, name: String) -> String? {
-        if !entry.pathIsValidUTF8 { return "refusing a name that is not valid UTF-8" }
-        if name.isEmpty || name == "." || name == ".." {
-            return "refusing the name '\(name)': it could escape the tree"
-        }
-        // One pass over the bytes: this runs for every pair.
-        guard let bad = name.utf8.first(where: { $0 == UInt8(ascii: "/") || $0 == 0 }) else { return nil }
-        return bad == 0 ? "refusing a name that contains a NUL byte" : "refusing a name that contains '/'"
     }
 }
