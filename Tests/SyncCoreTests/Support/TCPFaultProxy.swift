@@ -11,28 +11,14 @@ final class TCPFaultProxy: @unchecked Sendable {
     private let listener: Int32
     private let lock = NSLock()
     private var dice: FaultDice
-    private var cutRate: Double
+    private let cutRate: Double
     private var cutCount = 0
 
     init(targetPort: Int, cutRate: Double, seed: UInt64) throws {
         self.targetPort = targetPort
         self.cutRate = cutRate
         dice = FaultDice(seed: seed)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = Self.loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            close(fd)
-            throw CannedReplyError(description: "proxy cannot listen: errno \(errno)")
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        listener = fd
+        (listener, port) = try Loopback.bind(listening: 64)
         let accepting = Thread { [self] in acceptLoop() }
         accepting.start()
     }
@@ -44,23 +30,9 @@ final class TCPFaultProxy: @unchecked Sendable {
         return cutCount
     }
 
-    func calm() {
-        lock.lock()
-        cutRate = 0
-        lock.unlock()
-    }
-
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return address
     }
 
     private func acceptLoop() {
@@ -70,16 +42,8 @@ final class TCPFaultProxy: @unchecked Sendable {
                 if errno == EINTR || errno == ECONNABORTED { continue }
                 return  // the listener was shut down
             }
-            let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = Self.loopback(port: targetPort)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard connected == 0 else {
+            guard let server = Loopback.connect(port: targetPort) else {
                 close(client)
-                close(server)
                 continue
             }
             let link = Link(client: client, server: server)
