@@ -80,7 +80,32 @@ extern "C" {
 
 /**
  * Result codes (sc_code). Returned by every fallible call and repeated in sc_error.code.
- * How the host reacts is given after each code.
+ *
+ * How the host reacts to each, in every call it makes (stats, listings, mkdir, deletes, reads,
+ * writes, moves, hashes):
+ *
+ * - RATE_LIMITED and TRANSIENT are retried: RATE_LIMITED after retry_after_ms (the whole account
+ *   pauses, every thread that uses it), TRANSIENT after an exponential backoff with jitter. An
+ *   operation gets the user's --retries attempts; past them it is retried only while the account
+ *   answers nothing at all (an outage), for at most --retry-budget seconds. A file copy that still
+ *   failed gets one last pass at the end of the run. Report a failure as TRANSIENT only when the
+ *   same call may succeed later; a connection lost, a reply that breaks the protocol, a 5xx.
+ * - CORRUPT is retried like TRANSIENT, never past --retries: the bad copy is deleted first.
+ * - AUTH re-opens the session once (open() runs again with the account's saved options, where a
+ *   refreshed token is) and retries. A second AUTH gives the account up: its remaining work fails
+ *   without calls, and the run ends with one line that says how to re-authorize.
+ * - EXISTS, NOT_EMPTY, NOT_A_DIRECTORY and IS_A_DIRECTORY are answers the host plans with (a
+ *   folder made by another thread meanwhile, a folder that still holds files the filters exclude,
+ *   a file where the source has a folder): never retried; where they end an operation, that file
+ *   or folder fails with the message, and the run goes on.
+ * - NOT_FOUND is not retried. A delete that finds nothing counts as done (a retried request whose
+ *   first try had landed).
+ * - UNSUPPORTED makes the host fall back where it can (a server-side copy becomes a streamed one);
+ *   elsewhere the operation fails.
+ * - QUOTA, PERMISSION, INVALID_ARGUMENT and INTERNAL fail the operation at once; the run goes on.
+ * - CANCELLED is the answer to the host's own request to stop; the run ends as interrupted.
+ *
+ * A code this header does not define (from a newer connector) is treated as SC_ERR_INTERNAL.
  */
 typedef int32_t sc_code;
 #define SC_OK                    0  /* success                                                     */
@@ -95,7 +120,7 @@ typedef int32_t sc_code;
 #define SC_ERR_CANCELLED         9  /* host asked to cancel (sc_host.is_cancelled). Not retried.    */
 #define SC_ERR_CORRUPT          10  /* data failed an integrity check. Host deletes and retries.    */
 #define SC_ERR_INTERNAL         11  /* a bug or an unexpected state in the connector. Not retried.  */
-#define SC_ERR_NOT_EMPTY        12  /* rmdir of a folder that still has children.                   */
+#define SC_ERR_NOT_EMPTY        12  /* rmdir of a folder that still has children. Not retried.      */
 #define SC_ERR_NOT_A_DIRECTORY  13  /* a directory operation met a file (list, rmdir, a parent).    */
 #define SC_ERR_IS_A_DIRECTORY   14  /* a file operation met a directory (read, remove, write over). */
 #define SC_ERR_PERMISSION       15  /* the store refuses access to this object. Not retried.        */
@@ -327,7 +352,8 @@ typedef sc_code (*sc_job_fn)(void *ctx, const sc_job *job);
 #define SC_CAP_RESUMABLE_UPLOAD 0x8ull  /* writers issue resume tokens                 */
 #define SC_CAP_ATOMIC_WRITE     0x10ull  /* a half-written file is never visible        */
 #define SC_CAP_EMPTY_DIRS       0x20ull  /* folders exist on their own (not prefixes)   */
-#define SC_CAP_SERVER_MOVE      0x40ull  /* move() is a rename, no data moves           */
+#define SC_CAP_SERVER_MOVE      0x40ull  /* move() runs on the store: a rename, or a copy
+                                                    and delete there; no byte passes the host   */
 #define SC_CAP_SERVER_COPY      0x80ull  /* copy() runs on the server                   */
 #define SC_CAP_IDS              0x100ull  /* entries carry stable ids                    */
 #define SC_CAP_HASH_ON_DEMAND   0x200ull  /* hashes cost a read of the file (hash())     */
