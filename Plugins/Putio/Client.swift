@@ -8,9 +8,7 @@ final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @
         name: "putio",
         version: "1.0.0",
         summary: "Put.io: CRC-32 verified, resumable (tus) uploads, server-side copy and move, cloud downloads",
-        capabilities: [
-            .rangedRead, .setMtime, .resumableUpload, .atomicWrite, .emptyDirectories, .serverMove, .serverCopy, .ids,
-        ],
+        capabilities: [.rangedRead, .setMtime, .resumableUpload, .atomicWrite, .emptyDirectories, .ids],
         hashKinds: [.crc32],
         mtimePrecisionNanoseconds: 1_000_000_000,
         // The server turns '\' into '-', so it is forbidden here and the host encodes it reversibly.

@@ -13,9 +13,7 @@ final class S3Connector: Connector, ServerCopy, ServerMove, RecursiveListing, Re
         version: "1.0.0",
         summary:
             "S3-compatible storage (AWS, Wasabi, B2, MinIO, R2): MD5 verified, multipart uploads, server-side copy",
-        capabilities: [
-            .rangedRead, .setMtime, .unknownSize, .atomicWrite, .emptyDirectories, .serverCopy, .serverMove,
-        ],
+        capabilities: [.rangedRead, .setMtime, .unknownSize, .atomicWrite, .emptyDirectories],
         hashKinds: [.md5],
         mtimePrecisionNanoseconds: 1,
         nameRules: .init(forbiddenCharacters: "/", maxNameBytes: 1024),

@@ -12,10 +12,7 @@ final class SFTPConnector: Connector, ServerMove, OnDemandHashing, QuotaReportin
         version: "1.0.0",
         summary:
             "SFTP over SSH (libssh2): known_hosts checked, parallel sessions, atomic uploads, server-side md5/sha1",
-        capabilities: [
-            .rangedRead, .setMtime, .unknownSize, .atomicWrite, .emptyDirectories, .serverMove, .resumableUpload,
-            .hashOnDemand,
-        ],
+        capabilities: [.rangedRead, .setMtime, .unknownSize, .atomicWrite, .emptyDirectories, .resumableUpload],
         hashKinds: [.md5, .sha1],
         mtimePrecisionNanoseconds: 1_000_000_000,
         nameRules: .init(forbiddenCharacters: "/", maxNameBytes: 255),

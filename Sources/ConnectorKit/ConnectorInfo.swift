@@ -52,6 +52,10 @@ public struct ConnectorInfo: Sendable {
     public var name: String
     public var version: String
     public var summary: String
+    /// The store's `SC_CAP_*` bits. The ones an optional call stands behind — server-move,
+    /// server-copy, hash-on-demand — need not be listed: the exported descriptor takes them from
+    /// the protocols the type conforms to (`ServerMove`, `ServerCopy`, `OnDemandHashing`), whatever
+    /// is listed here, so a bit and its call can never disagree.
     public var capabilities: Capabilities
     public var hashKinds: Set<HashKind>
     public var mtimePrecisionNanoseconds: Int64

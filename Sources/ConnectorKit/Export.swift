@@ -293,7 +293,7 @@ private func makeDescriptor<C: Connector>(for type: C.Type) -> UnsafeMutablePoin
             name: UnsafePointer(strdup(info.name)),
             version: UnsafePointer(strdup(info.version)),
             description: UnsafePointer(strdup(info.summary)),
-            capabilities: info.capabilities.rawValue,
+            capabilities: capabilities(of: C.self, declared: info.capabilities).rawValue,
             hash_kinds: HashKind.set(of: info.hashKinds),
             mtime_precision_ns: info.mtimePrecisionNanoseconds,
             forbidden_chars: UnsafePointer(strdup(info.nameRules.forbiddenCharacters)),
@@ -317,4 +317,14 @@ private func optionsSchemaJSON(_ options: [ConnectorInfo.Option]) -> String {
         return JSONText.object(members)
     }
     return "[" + items.joined(separator: ",") + "]"
+}
+
+/// The descriptor's capability bits: as declared, except those backed by an optional call, which
+/// are what the type conforms to (a bit without its call, or a call without its bit, cannot ship).
+func capabilities<C: Connector>(of type: C.Type, declared: Capabilities) -> Capabilities {
+    var bits = declared.subtracting([.serverMove, .serverCopy, .hashOnDemand])
+    if type is any ServerMove.Type { bits.insert(.serverMove) }
+    if type is any ServerCopy.Type { bits.insert(.serverCopy) }
+    if type is any OnDemandHashing.Type { bits.insert(.hashOnDemand) }
+    return bits
 }

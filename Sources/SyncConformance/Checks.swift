@@ -39,6 +39,21 @@ extension ConformanceSuite {
             !p.capabilities.contains(.setMtime) || p.mtimePrecisionNanoseconds > 0,
             "declares set-mtime but mtime precision is 0")
         try c.expect(p.capabilities.rawValue >> 32 == 0, "reserved capability bits 32-63 are set")
+        // A bit that an optional call stands behind comes with the call, and the other way round.
+        for (bit, name, slot, has) in [
+            (Capabilities.serverMove, "server-move", "move", p.supportsMove),
+            (.serverCopy, "server-copy", "copy", p.supportsCopy),
+            (.hashOnDemand, "hash-on-demand", "hash", p.supportsHash),
+        ] {
+            let declared = p.capabilities.contains(bit)
+            try c.expect(
+                declared == has,
+                declared ? "declares \(name) but has no \(slot)()" : "has \(slot)() but does not declare \(name)")
+        }
+        // suspend() is optional for a resumable store (without it the host aborts), never without one.
+        try c.expect(
+            !p.supportsSuspend || p.capabilities.contains(.resumableUpload),
+            "has suspend() but does not declare resumable-upload")
         try c.expect(Set(p.options.map(\.name)).count == p.options.count, "options schema names an option twice")
         let root = try c.session.stat("")
         try c.expect(root.isDirectory, "stat of the root is not a folder")

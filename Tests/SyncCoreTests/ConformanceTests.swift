@@ -58,6 +58,28 @@ import Testing
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("root is not a folder"), "\(bad.stderr)")
     }
+
+    @Test func aCapabilityBitWithoutItsCallFailsTheSuite() throws {
+        let root = TestSupport.temporaryDirectory("conf-lie")
+        let plugins = TestSupport.temporaryDirectory("conf-lie-plugin")
+        let home = TestSupport.temporaryDirectory("home")
+        defer {
+            for dir in [root, plugins, home] { try? FileManager.default.removeItem(atPath: dir) }
+        }
+        let dir = try TestSupport.buildFaultyConnector(in: plugins)
+        var env = ["SYNC_CORE_PLUGIN_PATH": dir]
+        let honest = try TestSupport.cli(
+            ["plugin", "test", "faulty", "--set", "root=\(root)", "--check", "descriptor"], home: home, environment: env
+        )
+        #expect(honest.status == 0, "\(honest.stdout)\(honest.stderr)")
+        // server-copy declared, no copy() behind it.
+        env["FAULTY_CLAIM_COPY"] = "1"
+        let lying = try TestSupport.cli(
+            ["plugin", "test", "faulty", "--set", "root=\(root)", "--check", "descriptor"], home: home, environment: env
+        )
+        #expect(lying.status != 0)
+        #expect(lying.stdout.contains("declares server-copy but has no copy()"), "\(lying.stdout)\(lying.stderr)")
+    }
 }
 
 /// Behaviour particular to the local connector: the root is a wall.

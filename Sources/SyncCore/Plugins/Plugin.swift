@@ -63,4 +63,6 @@ public final class Plugin: @unchecked Sendable {
 
     public var supportsMove: Bool { ops.pointee.move != nil }
     public var supportsCopy: Bool { ops.pointee.copy != nil }
+    public var supportsHash: Bool { ops.pointee.hash != nil }
+    public var supportsSuspend: Bool { ops.pointee.suspend != nil }
 }

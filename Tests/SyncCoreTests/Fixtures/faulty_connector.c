@@ -190,6 +190,8 @@ SC_EXPORT const sc_descriptor *sync_connector_entry(uint32_t major, uint32_t min
         faulty_descriptor.mtime_precision_ns = 0;
         faulty_descriptor.capabilities &= ~SC_CAP_SET_MTIME;
     }
+    /* A descriptor that lies: a capability bit without the call behind it (conformance must fail). */
+    if (getenv("FAULTY_CLAIM_COPY")) faulty_descriptor.capabilities |= SC_CAP_SERVER_COPY;
     if (getenv("FAULTY_FORBIDDEN")) faulty_descriptor.forbidden_chars = getenv("FAULTY_FORBIDDEN");
     if (getenv("FAULTY_NAME_FLAGS")) faulty_descriptor.name_flags = (uint32_t)atoi(getenv("FAULTY_NAME_FLAGS"));
     if (getenv("FAULTY_MAX_NAME")) faulty_descriptor.max_name_bytes = (uint32_t)atoi(getenv("FAULTY_MAX_NAME"));
