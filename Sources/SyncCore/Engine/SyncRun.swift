@@ -41,6 +41,8 @@ public final class SyncRun: @unchecked Sendable {
         )
     }()
 
+    /// How this run's mode treats a pair.
+    private lazy var rules = Planner.Rules(options)
     /// Every call to each side goes through its account's retry path. Made once the account names
     /// are set (at the start of `run`).
     private lazy var calls: (source: AccountCalls, destination: AccountCalls) = {
@@ -250,91 +252,67 @@ public final class SyncRun: @unchecked Sendable {
 
     // MARK: Decisions
 
+    /// Decides what to do with a pair (`Planner`) and does it, on this thread or the pool.
     private func visit(
         _ pair: TreeMarch.Pair, copier: FileCopier, pool: WorkerPool, deletions: inout Deletions
     ) {
         lazy var path = pair.relative
-        if let refusal = NameCheck.refusal((pair.source ?? pair.destination)!, name: pair.name) {
-            fail(path, refusal)
+        let (s, d) = (pair.source, pair.destination)
+        let facts = PairFacts(run: self, pair: pair)
+        switch Planner.decide(facts, rules) {
+        case .nothing:
             return
-        }
-        switch (pair.source, pair.destination) {
-        case (let s?, nil):
-            if options.mode == .check {
-                record(.differs(path: path, reason: "only in the source")) { $0.differences += 1 }
-            } else if let refusal = names.refusal(pair.encodedName) {
-                fail(path, "cannot be stored at the destination: \(refusal)")
-            } else if s.isDirectory {
-                // With file filters, a folder is made only when a selected file lands in it.
-                if !options.filter.selectsFiles { createFolder(path, at: pair.destinationPath) }
+        case .fail(let reason):
+            fail(path, reason)
+        case .differs(let reason):
+            record(.differs(path: path, reason: reason)) { $0.differences += 1 }
+        case .compareContents:
+            // Reading files to hash them belongs on the pool; a comparison of listings does not.
+            if needsReading(s!, d!) {
+                pool.submit { self.checkContent(s!, d!, path) }
             } else {
-                transfer(s, path, to: pair.destinationPath, replace: false, copier: copier, pool: pool)
+                checkContent(s!, d!, path)
             }
-        case (nil, let d?):
-            if options.mode == .check {
-                record(.differs(path: path, reason: "only in the destination")) { $0.differences += 1 }
-            } else if options.mode == .sync {
-                if d.isDirectory {
-                    deletions.folders.append((path, d.path))
-                } else {
-                    do {
-                        try deletions.files.append(path, d.path)
-                    } catch {
-                        // A deletion that cannot be remembered fails the run's deletions, never
-                        // the other way round.
-                        fail(path, "cannot keep it on the list of deletions: \(error)")
-                    }
-                }
+        case .createFolder:
+            createFolder(path, at: pair.destinationPath)
+        case .copy(let replace):
+            transfer(s!, path, to: pair.destinationPath, replace: replace, copier: copier, pool: pool)
+        case .skip(let thenVerifyAndDeleteSource):
+            recordSkipped(pair)
+            if thenVerifyAndDeleteSource {
+                pool.submit { self.verifyThenDeleteSource(s!, d!, path, copier: copier) }
             }
-        case (let s?, let d?):
-            if s.isDirectory != d.isDirectory {
-                let what = s.isDirectory ? "a folder in the source but a file" : "a file in the source but a folder"
-                if options.mode == .check {
-                    record(.differs(path: path, reason: "\(what) in the destination")) { $0.differences += 1 }
-                } else {
-                    fail(path, "\(what) in the destination; left as it is")
-                }
+        case .skipRemembered(let thenDeleteSource):
+            record(.skipped(path: path)) { $0.skipped += 1 }
+            if thenDeleteSource { pool.submit { self.deleteSource(path, s!) } }
+        case .decideAfterStat:
+            pool.submit { self.decideAfterStat(s!, d!, path, copier: copier) }
+        case .deleteExtra(let folder):
+            if folder {
+                deletions.folders.append((path, d!.path))
                 return
             }
-            if s.isDirectory { return }
-            if options.mode == .check {
-                // Reading files to hash them belongs on the pool; a comparison of listings does not.
-                if needsReading(s, d) {
-                    pool.submit { self.checkContent(s, d, path) }
-                } else {
-                    checkContent(s, d, path)
-                }
-                return
+            do {
+                try deletions.files.append(path, d!.path)
+            } catch {
+                // A deletion that cannot be remembered fails the run's deletions, never the other
+                // way round.
+                fail(path, "cannot keep it on the list of deletions: \(error)")
             }
-            // move: a file the state says we copied (and verified) may go from the source at once.
-            if options.deletesSourceFiles && remembered(s, d, path) {
-                record(.skipped(path: path)) { $0.skipped += 1 }
-                pool.submit { self.deleteSource(path, s) }
-                return
-            }
-            switch compareListed(s, d) {
-            case .same:
-                recordSkipped(pair)
-                if options.deletesSourceFiles {
-                    pool.submit { self.verifyThenDeleteSource(s, d, path, copier: copier) }
-                }
-            case .differs:
-                // Listings cannot always tell (a store without settable times or shared hashes):
-                // there the state decides, without reading anything. Asked only here, so an
-                // unchanged tree costs no database look-up per file.
-                if !options.deletesSourceFiles && remembered(s, d, path) {
-                    record(.skipped(path: path)) { $0.skipped += 1 }
-                    return
-                }
-                if !options.deletesSourceFiles && mtimeOnlyByStat(s, d) {
-                    pool.submit { self.decideAfterStat(s, d, path, copier: copier) }
-                    return
-                }
-                transfer(s, path, to: d.path, replace: true, copier: copier, pool: pool)
-            }
-        case (nil, nil):
-            return
         }
+    }
+
+    /// The planner's facts about a pair, asked of this run (its listings' comparison, its state).
+    private struct PairFacts: Planner.Facts {
+        unowned let run: SyncRun
+        let pair: TreeMarch.Pair
+        var source: Entry? { pair.source }
+        var destination: Entry? { pair.destination }
+        var refusal: String? { (source ?? destination).flatMap { NameCheck.refusal($0, name: pair.name) } }
+        func unstorable() -> String? { run.names.refusal(pair.encodedName) }
+        func sameByListing() -> Bool { run.compareListed(source!, destination!) == .same }
+        func remembered() -> Bool { run.remembered(source!, destination!, pair.relative) }
+        func mtimeNeedsStat() -> Bool { run.mtimeOnlyByStat(source!, destination!) }
     }
 
     /// A store that keeps mtimes but cannot list them (S3 holds them in metadata only a HEAD
