@@ -304,7 +304,8 @@ public final class SyncRun: @unchecked Sendable {
 
     /// The planner's facts about a pair, asked of this run (its listings' comparison, its state).
     private struct PairFacts: Planner.Facts {
-        unowned let run: SyncRun
+        // unowned(unsafe): the run outlives every pair it visits, and this is asked per file.
+        unowned(unsafe) let run: SyncRun
         let pair: TreeMarch.Pair
         var source: Entry? { pair.source }
         var destination: Entry? { pair.destination }
