@@ -246,9 +246,27 @@ final class PutioTusUpload: SuspendableWriter {
         do {
             try chunk!.write(bytes)
         } catch let failure as ConnectorFailure where failure.code == .transient {
-            // The PATCH ended early: its answer (or its broken connection) says how to go on.
-            try endChunk()
+            try recoverMidChunk(after: failure)
         }
+    }
+
+    /// The PATCH in flight ended before its last byte (a broken connection, an early answer): the
+    /// chunk goes on from the offset the server holds, re-sent from memory, and stays open for the
+    /// bytes still to come. An answer that is a verdict (429, 5xx, …) goes to the host.
+    private func recoverMidChunk(after failure: ConnectorFailure) throws {
+        guard let current = chunk else { throw failure }
+        chunk = nil
+        let response: HTTPResponse
+        do {
+            response = try current.finish()
+        } catch let broken as ConnectorFailure where broken.code == .transient {
+            try resend(from: nil, after: broken)
+            return
+        }
+        guard response.status == 204 || response.status == 409,
+            let confirmed = response.header("Upload-Offset").flatMap({ Int64($0) })
+        else { throw PutioErrors.failure("upload '\(path)': tus PATCH", response) }
+        try resend(from: confirmed, after: failure)
     }
 
     /// Starts the chunk over from the offset the server holds (`confirmed`, or asked with HEAD),

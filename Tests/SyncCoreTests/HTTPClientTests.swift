@@ -36,9 +36,7 @@ import Testing
     }
 
     @Test func redirectsStreamsBothWaysAndShortBodies() throws {
-        let routes = EchoRoutes()
-        let server = EmulatorServer(threads: 1)
-        try server.start(routes: routes)
+        let (routes, server) = try EchoRoutes.serve()
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
         let client = HTTPClient()
@@ -88,9 +86,7 @@ import Testing
     }
 
     @Test func aBodyInMemoryIsResentWhenAKeptAliveConnectionWasClosed() throws {
-        let routes = EchoRoutes()
-        let server = EmulatorServer(threads: 1)
-        try server.start(routes: routes)
+        let (routes, server) = try EchoRoutes.serve()
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
         let client = HTTPClient()
@@ -180,6 +176,14 @@ import Testing
 
 /// Routes for the client tests: a redirect, a large body, an echo of uploads, a cut body.
 final class EchoRoutes: EmulatorRoutes, @unchecked Sendable {
+    /// The routes on a server of their own on 127.0.0.1; stop it when done.
+    static func serve() throws -> (EchoRoutes, EmulatorServer) {
+        let routes = EchoRoutes()
+        let server = EmulatorServer(threads: 1)
+        try server.start(routes: routes)
+        return (routes, server)
+    }
+
     let big = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
     private let lock = NSLock()
     private var received: [UInt8] = []
