@@ -645,18 +645,11 @@ public final class SyncRun: @unchecked Sendable {
         lock.lock()
         let copiesFailed = summary.failed > 0
         lock.unlock()
-        var reason: String?
-        if Interruption.requested {
-            reason = "the run was interrupted"
-        } else if sourceListingFailed {
-            reason = "part of the source could not be listed"
-        } else if copiesFailed {
-            reason = "some files failed; deletions happen only after every copy succeeded"
-        } else if sourceEmpty && !options.allowEmptySource {
-            reason = "the source is empty (use --allow-empty-source to empty the destination)"
-        } else if let max = options.maxDelete, total > max {
-            reason = "\(total) deletions exceed --max-delete \(max)"
-        }
+        let reason = DeletionGate.refusal(
+            .init(
+                deletions: total, interrupted: Interruption.requested, sourceListingFailed: sourceListingFailed,
+                copiesFailed: copiesFailed, sourceEmpty: sourceEmpty, allowEmptySource: options.allowEmptySource,
+                maxDelete: options.maxDelete))
         if let reason {
             record(.deletionsSkipped(count: total, reason: reason)) { $0.deletionsSkipped += total }
             return
