@@ -43,6 +43,8 @@ public final class SyncRun: @unchecked Sendable {
 
     /// How this run's mode treats a pair.
     private lazy var rules = Planner.Rules(options)
+    /// Comparing the contents of a pair, through both accounts' retry paths.
+    private lazy var comparison = ContentComparison(sourceCalls: calls.source, destinationCalls: calls.destination)
     /// Every call to each side goes through its account's retry path. Made once the account names
     /// are set (at the start of `run`).
     private lazy var calls: (source: AccountCalls, destination: AccountCalls) = {
@@ -141,6 +143,7 @@ public final class SyncRun: @unchecked Sendable {
         let started = Date()
         _ = slots  // fixed now that the account names are set
         let (sourceCalls, destinationCalls) = calls
+        _ = comparison  // made here, before any worker could be the first to ask for it
         let sourceTop = try sourceCalls.call { try source.stat(sourceRoot) }
         var destinationExists = false
         if let top = try destinationCalls.call({ try destination.statIfExists(destinationRoot) }) {
@@ -268,7 +271,7 @@ public final class SyncRun: @unchecked Sendable {
             record(.differs(path: path, reason: reason)) { $0.differences += 1 }
         case .compareContents:
             // Reading files to hash them belongs on the pool; a comparison of listings does not.
-            if needsReading(s!, d!) {
+            if comparison.needsReading(s!, d!) {
                 pool.submit { self.checkContent(s!, d!, path) }
             } else {
                 checkContent(s!, d!, path)
@@ -311,19 +314,9 @@ public final class SyncRun: @unchecked Sendable {
         var destination: Entry? { pair.destination }
         var refusal: String? { (source ?? destination).flatMap { NameCheck.refusal($0, name: pair.name) } }
         func unstorable() -> String? { run.names.refusal(pair.encodedName) }
-        func sameByListing() -> Bool { run.compareListed(source!, destination!) == .same }
+        func sameByListing() -> Bool { run.comparison.compareListed(source!, destination!) == .same }
         func remembered() -> Bool { run.remembered(source!, destination!, pair.relative) }
-        func mtimeNeedsStat() -> Bool { run.mtimeOnlyByStat(source!, destination!) }
-    }
-
-    /// A store that keeps mtimes but cannot list them (S3 holds them in metadata only a HEAD
-    /// returns): with equal sizes, one stat of the file on that side tells whether it changed.
-    private func mtimeOnlyByStat(_ s: Entry, _ d: Entry) -> Bool {
-        guard s.size != nil && s.size == d.size, s.mtimeNanoseconds != nil || d.mtimeNanoseconds != nil else {
-            return false
-        }
-        if d.mtimeNanoseconds == nil { return destination.plugin.capabilities.contains(.setMtime) }
-        return s.readID == nil && source.plugin.capabilities.contains(.setMtime)
+        func mtimeNeedsStat() -> Bool { run.comparison.mtimeOnlyByStat(source!, destination!) }
     }
 
     /// A source entry with the mtime its store keeps but did not list (a stat asks), so the copy
@@ -343,7 +336,7 @@ public final class SyncRun: @unchecked Sendable {
     private func decideAfterStat(_ s: Entry, _ d: Entry, _ path: String, copier: FileCopier) {
         let verdict: Comparison.Verdict
         do {
-            verdict = try compareStatting(s, d)
+            verdict = try comparison.compareStatting(s, d)
         } catch {
             fail(path, "cannot stat the file to compare modification times: \(error)")
             return
@@ -538,7 +531,7 @@ public final class SyncRun: @unchecked Sendable {
             return
         }
         do {
-            switch try contentVerdict(s, d, path) {
+            switch try comparison.contentVerdict(s, d, path) {
             case .same?:
                 remember(path, s, d, hashes: [:])
                 deleteSource(path, s)
@@ -553,60 +546,12 @@ public final class SyncRun: @unchecked Sendable {
         }
     }
 
-    /// A hash kind both stores know that each side has listed or can compute on demand; `reads`
-    /// when one side must read its file to get it.
-    private func comparableKind(_ s: Entry, _ d: Entry) -> (kind: HashKind, reads: Bool)? {
-        let common = HashKind.preference.filter {
-            source.plugin.hashKinds.contains($0) && destination.plugin.hashKinds.contains($0)
-        }
-        if let kind = common.first(where: { s.hashes[$0] != nil && d.hashes[$0] != nil }) { return (kind, false) }
-        let computable = common.first {
-            (s.hashes[$0] != nil || source.hasHash) && (d.hashes[$0] != nil || destination.hasHash)
-        }
-        return computable.map { ($0, true) }
-    }
-
-    /// Whether comparing these two files by content means computing a hash by reading, or a stat.
-    private func needsReading(_ s: Entry, _ d: Entry) -> Bool {
-        guard s.size == d.size else { return false }
-        return comparableKind(s, d)?.reads == true || mtimeOnlyByStat(s, d)
-    }
-
-    /// The verdict of a hash both stores report or can compute (reading the files), or nil.
-    private func contentVerdict(_ s: Entry, _ d: Entry, _ path: String) throws -> Comparison.Verdict? {
-        if let a = s.size, let b = d.size, a != b { return .differs("size \(a) ≠ \(b)") }
-        guard let kind = comparableKind(s, d)?.kind else { return nil }
-        // A hash computed on demand goes by path, which a renamed duplicate does not own.
-        if s.readID != nil && s.hashes[kind] == nil { return nil }
-        let ours = try s.hashes[kind] ?? calls.source.call { try source.hash(s.path, kind: kind) }
-        let theirs = try d.hashes[kind] ?? calls.destination.call { try destination.hash(d.path, kind: kind) }
-        return ours == theirs ? .same : .differs("\(kind) \(ours) ≠ \(theirs)")
-    }
-
-    /// What the listings say, after a stat of a side whose listing had no mtime (where it keeps one).
-    private func compareStatting(_ s: Entry, _ d: Entry) throws -> Comparison.Verdict {
-        guard mtimeOnlyByStat(s, d) else { return compareListed(s, d) }
-        var (s2, d2) = (s, d)
-        if d.mtimeNanoseconds == nil { d2 = try calls.destination.call { try destination.stat(d.path) } }
-        if s.mtimeNanoseconds == nil {
-            s2.mtimeNanoseconds = try calls.source.call { try source.stat(s.path) }.mtimeNanoseconds
-        }
-        return compareListed(s2, d2)
-    }
-
-    /// Size, then a hash the listings share, else size and modification time.
-    private func compareListed(_ s: Entry, _ d: Entry) -> Comparison.Verdict {
-        let a = source.plugin.mtimePrecisionNanoseconds
-        let b = destination.plugin.mtimePrecisionNanoseconds
-        return Comparison.compare(s, d, mtimePrecision: a > 0 && b > 0 ? max(a, b) : 0)
-    }
-
     /// check: the content decides wherever a hash kind is common to both stores (computed on demand
     /// where the listing lacks it, reading the file); otherwise what the listings say.
     private func checkContent(_ s: Entry, _ d: Entry, _ path: String) {
         let verdict: Comparison.Verdict
         do {
-            verdict = try contentVerdict(s, d, path) ?? compareStatting(s, d)
+            verdict = try comparison.contentVerdict(s, d, path) ?? comparison.compareStatting(s, d)
         } catch {
             fail(path, "cannot compare contents: \(error)")
             return
