@@ -256,13 +256,7 @@ final class PutioTusUpload: SuspendableWriter {
     private func recoverMidChunk(after failure: ConnectorFailure) throws {
         guard let current = chunk else { throw failure }
         chunk = nil
-        let response: HTTPResponse
-        do {
-            response = try current.finish()
-        } catch let broken as ConnectorFailure where broken.code == .transient {
-            try resend(from: nil, after: broken)
-            return
-        }
+        guard let response = try answer(of: current) else { return }
         guard response.status == 204 || response.status == 409,
             let confirmed = response.header("Upload-Offset").flatMap({ Int64($0) })
         else { throw PutioErrors.failure("upload '\(path)': tus PATCH", response) }
@@ -316,17 +310,22 @@ final class PutioTusUpload: SuspendableWriter {
         return held.offset
     }
 
+    /// The answer of a PATCH that ended, or nil when its connection broke instead (the chunk was
+    /// then started over from the offset the server holds).
+    private func answer(of upload: HTTPUpload) throws -> HTTPResponse? {
+        do {
+            return try upload.finish()
+        } catch let broken as ConnectorFailure where broken.code == .transient {
+            try resend(from: nil, after: broken)
+            return nil
+        }
+    }
+
     /// Completes the PATCH in flight; its answer confirms the new offset (and, at the end, the file).
     private func endChunk() throws {
         while let current = chunk {
             chunk = nil
-            let response: HTTPResponse
-            do {
-                response = try current.finish()
-            } catch let failure as ConnectorFailure where failure.code == .transient {
-                try resend(from: nil, after: failure)
-                continue
-            }
+            guard let response = try answer(of: current) else { continue }
             let confirmed = response.header("Upload-Offset").flatMap { Int64($0) }
             let sent = offset + Int64(unconfirmed.count)
             if response.status == 409 {

@@ -73,7 +73,7 @@ struct ContentComparison {
     }
 
     /// The verdict of a hash both stores report or can compute (reading the files), or nil.
-    func contentVerdict(_ s: Entry, _ d: Entry, _ path: String) throws -> Comparison.Verdict? {
+    func contentVerdict(_ s: Entry, _ d: Entry) throws -> Comparison.Verdict? {
         if let a = s.size, let b = d.size, a != b { return .differs("size \(a) ≠ \(b)") }
         guard let kind = comparableKind(s, d)?.kind else { return nil }
         // A hash computed on demand goes by path, which a renamed duplicate does not own.

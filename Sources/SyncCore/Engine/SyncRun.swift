@@ -531,7 +531,7 @@ public final class SyncRun: @unchecked Sendable {
             return
         }
         do {
-            switch try comparison.contentVerdict(s, d, path) {
+            switch try comparison.contentVerdict(s, d) {
             case .same?:
                 remember(path, s, d, hashes: [:])
                 deleteSource(path, s)
@@ -551,7 +551,7 @@ public final class SyncRun: @unchecked Sendable {
     private func checkContent(_ s: Entry, _ d: Entry, _ path: String) {
         let verdict: Comparison.Verdict
         do {
-            verdict = try comparison.contentVerdict(s, d, path) ?? comparison.compareStatting(s, d)
+            verdict = try comparison.contentVerdict(s, d) ?? comparison.compareStatting(s, d)
         } catch {
             fail(path, "cannot compare contents: \(error)")
             return
