@@ -25,8 +25,8 @@ public final class SyncRun: @unchecked Sendable {
     private let emit: @Sendable (SyncEvent) -> Void
     /// Live counters for a display; optional.
     public let progress: TransferProgress?
-    private let lock = NSLock()
-    private var summary = SyncSummary()
+    let lock = NSLock()
+    var summary = SyncSummary()
     /// Transfer slots per account, when the options cap them; one object when both sides are the
     /// same account.
     private lazy var slots: (source: DispatchSemaphore?, destination: DispatchSemaphore?) = {
@@ -43,11 +43,13 @@ public final class SyncRun: @unchecked Sendable {
 
     /// How this run's mode treats a pair.
     private lazy var rules = Planner.Rules(options)
+    /// What migrate and move remember of the files they copied.
+    lazy var ledger = StateLedger(options.state)
     /// Comparing the contents of a pair, through both accounts' retry paths.
-    private lazy var comparison = ContentComparison(sourceCalls: calls.source, destinationCalls: calls.destination)
+    lazy var comparison = ContentComparison(sourceCalls: calls.source, destinationCalls: calls.destination)
     /// Every call to each side goes through its account's retry path. Made once the account names
     /// are set (at the start of `run`).
-    private lazy var calls: (source: AccountCalls, destination: AccountCalls) = {
+    lazy var calls: (source: AccountCalls, destination: AccountCalls) = {
         // A look at an account that reaches its store: its quota where it reports one (a stat of
         // a store's root may be answered from memory), else a stat of the run's root.
         func probe(_ session: Session, _ root: String) -> @Sendable () throws -> Void {
@@ -85,7 +87,7 @@ public final class SyncRun: @unchecked Sendable {
         self.emit = events
     }
 
-    private func record(_ event: SyncEvent, _ update: (inout SyncSummary) -> Void = { _ in }) {
+    func record(_ event: SyncEvent, _ update: (inout SyncSummary) -> Void = { _ in }) {
         lock.lock()
         update(&summary)
         lock.unlock()
@@ -112,7 +114,7 @@ public final class SyncRun: @unchecked Sendable {
         return true
     }
 
-    private func fail(_ path: String, _ reason: String) {
+    func fail(_ path: String, _ reason: String) {
         // Cut short by the interruption, not failed: the next run takes it up.
         if leftByInterruption() { return }
         if notTransferredForRefusal() { return }
@@ -315,7 +317,7 @@ public final class SyncRun: @unchecked Sendable {
         var refusal: String? { (source ?? destination).flatMap { NameCheck.refusal($0, name: pair.name) } }
         func unstorable() -> String? { run.names.refusal(pair.encodedName) }
         func sameByListing() -> Bool { run.comparison.compareListed(source!, destination!) == .same }
-        func remembered() -> Bool { run.remembered(source!, destination!, pair.relative) }
+        func remembered() -> Bool { run.ledger.remembers(source!, destination!, at: pair.relative) }
         func mtimeNeedsStat() -> Bool { run.comparison.mtimeOnlyByStat(source!, destination!) }
     }
 
@@ -380,7 +382,7 @@ public final class SyncRun: @unchecked Sendable {
     }
 
     /// Copies one file on the calling (worker) thread, then remembers it and, for move, deletes the source.
-    private func performTransfer(
+    func performTransfer(
         _ entry: Entry, _ path: String, to destinationPath: String, replace: Bool, copier: FileCopier
     ) {
         if leftByInterruption() { return }
@@ -466,83 +468,15 @@ public final class SyncRun: @unchecked Sendable {
         lock.unlock()
     }
 
-    // MARK: State and moves
-
-    /// True when the state says this exact source file was copied to this exact destination file.
-    private func remembered(_ s: Entry, _ d: Entry, _ path: String) -> Bool {
-        guard let state = options.state, let r = try? state.store.file(job: state.job, path: path) else { return false }
-        // A destination whose listing has no mtime (S3) is recognised by its size and, where the
-        // listing has it, the hash of what was sent.
-        let hashAgrees = r.hashKind.map { kind in d.hashes[kind] == nil || d.hashes[kind] == r.hash } ?? true
-        return r.size == s.size && r.mtimeNanoseconds == s.mtimeNanoseconds && r.destinationSize == d.size
-            && (r.destinationMtimeNanoseconds == nil || d.mtimeNanoseconds == nil
-                || r.destinationMtimeNanoseconds == d.mtimeNanoseconds)
-            && hashAgrees
-    }
-
     /// Records a file in the state; false (and a failure) if the database refused.
     @discardableResult
-    private func remember(_ path: String, _ s: Entry, _ d: Entry, hashes: [HashKind: String]) -> Bool {
-        guard let state = options.state else { return true }
-        let kind = HashKind.preferred(among: hashes.keys)
+    func remember(_ path: String, _ s: Entry, _ d: Entry, hashes: [HashKind: String]) -> Bool {
         do {
-            try state.store.recordFile(
-                job: state.job, path: path,
-                .init(
-                    size: s.size, mtimeNanoseconds: s.mtimeNanoseconds, hashKind: kind,
-                    hash: kind.flatMap { hashes[$0] },
-                    sourceID: s.id, destinationSize: d.size, destinationMtimeNanoseconds: d.mtimeNanoseconds,
-                    destinationID: d.id))
+            try ledger.record(path, s, d, hashes: hashes)
             return true
         } catch {
             fail(path, "copied, but the state database could not record it: \(error)")
             return false
-        }
-    }
-
-    private func deleteSource(_ path: String, _ entry: Entry) {
-        if entry.readID != nil {
-            // Removal goes by path, and this path names another file too.
-            fail(
-                path,
-                "copied and verified, but kept in the source: another file there has its name, and deleting by name could remove that one"
-            )
-            return
-        }
-        if options.dryRun {
-            record(.wouldDelete(path: "source:" + path)) { $0.sourceDeleted += 1 }
-            return
-        }
-        do {
-            try calls.source.call { try source.remove(join(sourceRoot, path)) }
-            record(.sourceDeleted(path: path)) { $0.sourceDeleted += 1 }
-        } catch let error as ConnectorError where error.code == .notFound {
-            record(.sourceDeleted(path: path)) { $0.sourceDeleted += 1 }  // a retry after the first landed
-        } catch {
-            fail(path, "copied and verified, but the source could not be deleted: \(error)")
-        }
-    }
-
-    /// move of a file the destination already has: delete the source only once a hash proves the
-    /// copy; if the content turns out different, send it again first.
-    private func verifyThenDeleteSource(_ s: Entry, _ d: Entry, _ path: String, copier: FileCopier) {
-        if options.dryRun {
-            deleteSource(path, s)
-            return
-        }
-        do {
-            switch try comparison.contentVerdict(s, d) {
-            case .same?:
-                remember(path, s, d, hashes: [:])
-                deleteSource(path, s)
-            case .differs?:
-                performTransfer(s, path, to: d.path, replace: true, copier: copier)
-            case nil:
-                fail(
-                    path, "left in the source: no hash both stores share to verify the copy already at the destination")
-            }
-        } catch {
-            fail(path, "cannot compare contents: \(error)")
         }
     }
 
@@ -559,81 +493,6 @@ public final class SyncRun: @unchecked Sendable {
         switch verdict {
         case .same: record(.skipped(path: path)) { $0.skipped += 1 }
         case .differs(let reason): record(.differs(path: path, reason: reason)) { $0.differences += 1 }
-        }
-    }
-
-    // MARK: Deletions
-
-    /// One extra file of a sync, on a worker; retried like a copy. Already gone is as good as deleted
-    /// (a retried request whose first try had landed).
-    private func deleteExtra(_ file: String, at: String) {
-        do {
-            try calls.destination.call { try destination.remove(at) }
-            record(.deleted(path: file)) { $0.deleted += 1 }
-        } catch let error as ConnectorError where error.code == .notFound {
-            record(.deleted(path: file)) { $0.deleted += 1 }
-        } catch {
-            fail(file, "cannot delete: \(error)")
-        }
-    }
-
-    /// What a sync deletes once every copy succeeded: (relative path for reports, destination
-    /// path to act on).
-    struct Deletions {
-        var files: PathSpool
-        var folders: [(String, String)] = []
-    }
-
-    private func deleteExtras(_ deletions: inout Deletions, sourceListingFailed: Bool, sourceEmpty: Bool) {
-        let total = deletions.files.count + deletions.folders.count
-        guard total > 0 else { return }
-        lock.lock()
-        let copiesFailed = summary.failed > 0
-        lock.unlock()
-        let reason = DeletionGate.refusal(
-            .init(
-                deletions: total, interrupted: Interruption.requested, sourceListingFailed: sourceListingFailed,
-                copiesFailed: copiesFailed, sourceEmpty: sourceEmpty, allowEmptySource: options.allowEmptySource,
-                maxDelete: options.maxDelete))
-        if let reason {
-            record(.deletionsSkipped(count: total, reason: reason)) { $0.deletionsSkipped += total }
-            return
-        }
-        // Files go in parallel, as wide as the destination's share of the run: on a cloud store
-        // each deletion is a request, and thousands of them one after another take minutes.
-        let deleters = WorkerPool(
-            width: min(options.transfers, options.destinationTransfers ?? options.transfers),
-            name: "sync-core deleter")
-        do {
-            defer { deleters.finish() }
-            try deletions.files.forEachPair { file, at in
-                if options.dryRun {
-                    record(.wouldDelete(path: file)) { $0.deleted += 1 }
-                    return
-                }
-                deleters.submit { self.deleteExtra(file, at: at) }
-            }
-        } catch {
-            // The list could not be read back: the folders stay too (they hold what was not deleted).
-            fail("/", "cannot read the list of deletions back: \(error)")
-            return
-        }
-        // Deepest first, so each folder is empty when its turn comes.
-        for (folder, at) in deletions.folders.sorted(by: {
-            $0.1.split(separator: "/").count > $1.1.split(separator: "/").count
-        }) {
-            if options.dryRun {
-                record(.wouldDelete(path: folder + "/")) { $0.deleted += 1 }
-                continue
-            }
-            do {
-                try calls.destination.call { try destination.rmdir(at) }
-                record(.deleted(path: folder + "/")) { $0.deleted += 1 }
-            } catch let error as ConnectorError where error.code == .notEmpty && options.filter.selectsFiles {
-                continue  // it holds files the filters exclude: those are not ours to delete
-            } catch {
-                fail(folder, "cannot delete the folder: \(error)")
-            }
         }
     }
 }
