@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // sync-core: a plugin-based cloud sync and migration framework.
-// Layers (one direction of dependency): sync-core CLI → SyncCore engine → CSyncConnector (C ABI).
+// Layers (one direction of dependency): sync-core CLI → SyncCore engine → SyncState / SyncConfig →
+// SyncHost (plugins and sessions) → CSyncConnector (C ABI).
 // Connectors link ConnectorKit (the SDK) and are loaded by the core with dlopen; the core never
 // imports a connector and a connector never imports the core.
 import PackageDescription
@@ -38,8 +39,16 @@ let package = Package(
         ),
         // Swift names for the ABI's codes and bits, shared by the host and ConnectorKit.
         .target(name: "SyncABI", dependencies: ["CSyncConnector"]),
-        .target(name: "SyncCore", dependencies: ["CSyncConnector", "CSQLite", "SyncABI", "SyncHashes", "TOMLKit"]),
-        .target(name: "SyncConformance", dependencies: ["SyncCore", "SyncHashes"]),
+        // The host: loading plugins, the ABI's sessions, the destination's name rules, input errors.
+        .target(name: "SyncHost", dependencies: ["CSyncConnector", "SyncABI", "SyncHashes"]),
+        // What runs remember (SQLite).
+        .target(name: "SyncState", dependencies: ["CSQLite", "SyncHost", "SyncHashes"]),
+        // Accounts: the config file (TOML) and how a remote spec becomes an open session.
+        .target(name: "SyncConfig", dependencies: ["SyncHost", "TOMLKit"]),
+        // The engine: marching two trees, planning, copying, verifying, deleting.
+        .target(name: "SyncCore", dependencies: ["SyncHost", "SyncState", "SyncHashes"]),
+        // Checks a connector through the host alone: no engine, no SQLite, no TOML.
+        .target(name: "SyncConformance", dependencies: ["SyncHost", "SyncHashes"]),
         .target(
             name: "ConnectorKit",
             dependencies: [
@@ -48,12 +57,12 @@ let package = Package(
         .executableTarget(
             name: "sync-core",
             dependencies: [
-                "SyncCore", "SyncConformance",
+                "SyncCore", "SyncConfig", "SyncState", "SyncHost", "SyncConformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Measurements for `make bench`.
-        .executableTarget(name: "sync-bench", dependencies: ["SyncCore"]),
+        .executableTarget(name: "sync-bench", dependencies: ["SyncCore", "SyncHost"]),
         .target(name: "LocalConnector", dependencies: ["ConnectorKit"], path: "Plugins/Local"),
         .target(name: "PutioConnector", dependencies: ["ConnectorKit"], path: "Plugins/Putio"),
         .target(
@@ -103,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "SyncCoreTests",
             dependencies: [
-                "SyncCore", "SyncConformance", "SyncHashes", "CSyncConnector", "ConnectorKit", "EmulatorKit",
+                "SyncCore", "SyncConfig", "SyncState", "SyncHost", "SyncConformance", "SyncHashes", "CSyncConnector", "ConnectorKit", "EmulatorKit",
                 "PutioEmulator", "CCRC32",
             ],
             // C sources the tests compile with the system compiler, as third parties would.

@@ -1,6 +1,6 @@
 import Foundation
-import SyncCore
 import SyncHashes
+import SyncHost
 
 extension ConformanceSuite {
     static let checks: [Check] = [

@@ -1,6 +1,6 @@
 import Foundation
-import SyncCore
 import SyncHashes
+import SyncHost
 
 /// Drives any connector through the ABI contract. Every check runs in its own folder under a
 /// scratch folder, which the suite creates and removes. Used by `swift test` for the connectors in

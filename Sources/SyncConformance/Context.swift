@@ -1,6 +1,6 @@
 import Foundation
-import SyncCore
 import SyncHashes
+import SyncHost
 
 /// What a check gets: the session, its own folder, and helpers that fail with clear messages.
 struct Context {

@@ -4,6 +4,7 @@
 //                                   writer (no hashing); prints bytes and seconds
 import Foundation
 import SyncCore
+import SyncHost
 
 func now() -> Double {
     var ts = timespec()

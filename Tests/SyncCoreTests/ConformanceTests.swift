@@ -1,6 +1,6 @@
 import Foundation
 import SyncConformance
-import SyncCore
+import SyncHost
 import Testing
 
 /// The shared conformance suite, run against every connector in this repository.

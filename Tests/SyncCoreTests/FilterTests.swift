@@ -1,5 +1,6 @@
 import Foundation
 import SyncCore
+import SyncHost
 import Testing
 
 @Suite struct GlobTests {

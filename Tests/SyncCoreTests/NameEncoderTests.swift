@@ -1,4 +1,4 @@
-import SyncCore
+import SyncHost
 import Testing
 
 @Suite struct NameEncoderTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import SyncCore
+@testable import SyncHost
 
 /// The planner's table: for every mode, what happens to each kind of pair. In-process, no I/O.
 @Suite struct PlannerTests {

@@ -3,6 +3,7 @@ import SyncABI
 import Testing
 
 @testable import SyncCore
+@testable import SyncHost
 
 /// A bad plugin never crashes the host and never hides the good ones: each gets one line naming
 /// the file and the reason.

@@ -1,7 +1,8 @@
 import EmulatorKit
 import Foundation
+import SyncConfig
 import SyncConformance
-import SyncCore
+import SyncHost
 import Testing
 
 @testable import PutioEmulator

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SyncCore
+@testable import SyncHost
 
 /// When an operation is tried again: its attempts always; past them, only while its account is out
 /// (nothing answered since the operation first failed) and not for longer than the budget.

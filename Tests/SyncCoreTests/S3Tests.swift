@@ -2,6 +2,7 @@ import ConnectorKit
 import EmulatorKit
 import Foundation
 import SyncCore
+import SyncHost
 import Testing
 
 /// A private HOME whose config holds an S3 account `archive` on the shared moto server (added

@@ -3,6 +3,7 @@ import SyncHashes
 import Testing
 
 @testable import SyncCore
+@testable import SyncHost
 
 /// Huge folders are sorted on disk: what comes back must be exactly what went in, in order.
 @Suite struct SpillTests {

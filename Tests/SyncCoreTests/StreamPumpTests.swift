@@ -1,6 +1,7 @@
 import Foundation
 import SyncCore
 import SyncHashes
+import SyncHost
 import Testing
 
 @Suite struct StreamPumpTests {

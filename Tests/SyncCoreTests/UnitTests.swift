@@ -1,6 +1,6 @@
 import CCRC32
 import Foundation
-import SyncCore
+import SyncConfig
 import SyncHashes
 import Testing
 

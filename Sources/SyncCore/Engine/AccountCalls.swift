@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 import Synchronization
 
 /// The one retry path for one account of a run: every call the engine makes to it — stats,

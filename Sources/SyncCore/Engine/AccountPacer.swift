@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// Shared by every transfer that talks to one account: when the account says "slow down"
 /// (RATE_LIMITED with a retry-after), every worker waits out the pause before its next call,

@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// AUTH on one account of a run: the session is re-opened once (a refreshed token), and if the
 /// account still refuses, it is given up: its remaining work fails at once, counted, and the run

@@ -1,4 +1,5 @@
 import SyncHashes
+import SyncHost
 
 /// Whether two files hold the same content, judged from what their stores report.
 enum Comparison {

@@ -1,3 +1,5 @@
+import SyncHost
+
 /// Whether a sync may delete the destination's extras: the answer to "why didn't sync delete?".
 /// Pure: the run gathers what happened and asks once, after every copy.
 enum DeletionGate {

@@ -1,5 +1,7 @@
 import Foundation
 import SyncHashes
+import SyncHost
+import SyncState
 
 /// Copies one file from source to destination, verified: the bytes are hashed while they stream,
 /// the destination's own hash from finish() must match, and the source's listed hash (if any) must

@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// The march's folders still to visit: a stack of batches, one per visited folder that had
 /// subfolders, each taken from its front, so the walk is depth first with siblings in name order.

@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// Names that must never be written: they could escape the tree or cannot be represented.
 enum NameCheck {

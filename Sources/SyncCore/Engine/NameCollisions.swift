@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 extension TreeMarch {
     enum Collision {

@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// Pairs of paths kept for the end of a run (a sync's deletions), in the order they came: in
 /// memory up to `limit`, the rest in a `SpillFile`, so a destination with a million extras does not

@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 // Names compared and paths joined as their UTF-8 bytes, shared by the march, the run and the
 // sorted listings: Swift's String equality would take NFC and NFD spellings for one name.

@@ -1,3 +1,5 @@
+import SyncHost
+
 /// What a run does with one pair of entries (the same relative path on both sides), decided from
 /// what is known of them, without any I/O: the executor (`SyncRun`) gathers the facts and carries
 /// the action out. Every mode's rules are here, in one place a table test drives in-process.

@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// A token bucket shared by every transfer of a run: `consume` sleeps the calling (transfer) thread
 /// as long as needed to keep the total rate at or under the limit, allowing one second of burst.

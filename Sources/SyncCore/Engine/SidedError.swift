@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// A connector error with the side (account) it came from, so a rate limit pauses the right one.
 struct SidedError: Error {

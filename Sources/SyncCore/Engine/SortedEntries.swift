@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// One folder's entries in pairing order (key bytes, then name bytes). A folder up to `limit`
 /// entries is an array; a bigger one is spilled as sorted runs to a `SpillFile` while it is listed

@@ -1,5 +1,6 @@
 import Foundation
 import SyncHashes
+import SyncHost
 
 /// An unlinked temporary file (mode 0600) that holds sorted runs of listing entries, so that a folder of
 /// millions of entries is planned in a few megabytes (and, as plain records, a sync's deletions and

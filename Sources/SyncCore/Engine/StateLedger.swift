@@ -1,4 +1,6 @@
 import SyncHashes
+import SyncHost
+import SyncState
 
 /// What migrate and move remember of each file they copied: the source as it was, the destination
 /// as it landed, and the hash that was sent. A re-run skips a file whose two sides still match

@@ -1,3 +1,5 @@
+import SyncHost
+
 /// What happened to one path during a run, in the order it happened (one JSON line each with --json).
 public enum SyncEvent: Sendable {
     case copied(path: String, bytes: Int64, replaced: Bool)

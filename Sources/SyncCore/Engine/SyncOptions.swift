@@ -1,4 +1,6 @@
 import Foundation
+import SyncHost
+import SyncState
 
 /// What a run does and how hard it tries.
 public struct SyncOptions: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// sync: the destination's extras, deleted only once the gate allows it.
 extension SyncRun {

@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// move (and migrate --delete-source): a source file goes only once its copy is verified.
 extension SyncRun {

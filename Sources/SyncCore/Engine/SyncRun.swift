@@ -1,5 +1,6 @@
 import Foundation
 import SyncHashes
+import SyncHost
 
 /// One copy, sync or check between two folders of two sessions.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// Live counters of a run, updated by the transfer threads and read by a display.
 public final class TransferProgress: @unchecked Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// Walks two trees folder by folder in step, pairing entries by name. Memory holds one folder's
 /// listings per side (plus the folders still to visit, spilled to disk past `spillAfter` like a

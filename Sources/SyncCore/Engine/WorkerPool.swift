@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// A fixed set of OS threads running submitted jobs. Plugin calls block, so they run here and never
 /// on Swift's cooperative pool. `submit` blocks while the queue is full, which keeps a fast march

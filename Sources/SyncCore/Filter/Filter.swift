@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// Which paths a run considers. Rules are tried in order and the first whose pattern matches
 /// decides; when include rules exist, a file no rule matches is excluded. A pattern that starts with

@@ -1,3 +1,5 @@
+import SyncHost
+
 /// Shell-style patterns on '/'-separated paths:
 /// `*` any run of characters except '/', `**` any run including '/', `?` one character except '/',
 /// `[abc]`, `[a-z]`, `[!abc]` one character of (not of) a set, `{mkv,mp4}` alternatives, `\x` a literal x.

@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// A blocking FIFO between threads, optionally bounded (push waits while it is full). `close`
 /// wakes everyone; after it, `pop` returns the items left and then nil, and `push` drops items.

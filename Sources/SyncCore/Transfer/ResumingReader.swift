@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// Something bytes are read from until it answers 0: a connector's reader, or one that survives
 /// a broken download.

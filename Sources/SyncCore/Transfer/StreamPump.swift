@@ -1,5 +1,6 @@
 import Foundation
 import SyncHashes
+import SyncHost
 
 /// Copies a reader into a writer through a few fixed buffers, reading on a thread of its own while
 /// the calling thread writes (and hashes), so the two sides overlap. Memory is

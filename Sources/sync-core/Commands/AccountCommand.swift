@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import SyncCore
+import SyncConfig
+import SyncHost
 
 struct AccountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

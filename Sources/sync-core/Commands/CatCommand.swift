@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import SyncCore
+import SyncConfig
+import SyncHost
 
 struct CatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import SyncCore
+import SyncConfig
+import SyncHost
 
 /// Cloud downloads: the store fetches a magnet, a .torrent URL or a URL itself; `--then` migrates
 /// the result somewhere else when it is done (Put.io → NAS).

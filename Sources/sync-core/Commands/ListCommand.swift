@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import SyncCore
+import SyncConfig
+import SyncHost
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

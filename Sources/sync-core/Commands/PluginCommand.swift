@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
+import SyncConfig
 import SyncConformance
-import SyncCore
+import SyncHost
 
 struct PluginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SyncCore
+import SyncHost
 
 struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

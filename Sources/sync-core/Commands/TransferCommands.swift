@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
+import SyncConfig
 import SyncCore
+import SyncHost
+import SyncState
 
 /// Flags shared by copy, sync and check.
 struct TransferOptions: ParsableArguments {
@@ -146,12 +149,12 @@ struct TransferOptions: ParsableArguments {
                 if let store, let runID {
                     var failed = SyncSummary()
                     failed.failures = [("/", "\(error)")]
-                    try? store.finishRun(runID, summary: failed, status: "error")
+                    try? store.finishRun(runID, status: "error", counts: failed.runCounts)
                 }
                 throw error
             }
             if let store, let runID {
-                try store.finishRun(runID, summary: summary, status: summary.succeeded ? "ok" : "failed")
+                try store.finishRun(runID, status: summary.succeeded ? "ok" : "failed", counts: summary.runCounts)
             }
             display?.stop()
             SummaryPrinter.print(summary, mode: mode, dryRun: dryRun, json: json)

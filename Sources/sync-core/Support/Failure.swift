@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SyncCore
+import SyncHost
 
 /// Prints one line to stderr.
 func printError(_ message: String) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SyncCore
+import SyncHost
 
 /// --include/--exclude/--filter-from (in command-line order), size, age and type bounds.
 struct FilterOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import ArgumentParser
-import SyncCore
+import SyncConfig
+import SyncHost
 
 /// Options every command that touches accounts shares.
 struct GlobalOptions: ParsableArguments {

@@ -1,5 +1,5 @@
 import Foundation
-import SyncCore
+import SyncHost
 
 /// Ctrl-C (or SIGTERM) during a transfer: the first stops the run cleanly — uploads in flight are
 /// aborted, so nothing half-written or left open remains at the destination — and the second

@@ -1,3 +1,5 @@
+import SyncHost
+
 /// Account settings that belong to the host, not to the connector: they live in the account's
 /// table beside the connector's options and are never passed to the connector.
 public enum HostAccountOptions {

@@ -18,7 +18,8 @@ public final class HostServices: @unchecked Sendable {
         public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
     }
 
-    let log: LogHandler
+    /// The host's log: connectors write to it through their session, the engine directly.
+    public let log: LogHandler
     let credentialsChanged: CredentialsHandler
     let progress: ProgressHandler
     let tell: TellHandler

@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// Where a command reads or writes: `CONNECTOR:ACCOUNT[/path]`, `local:/abs/path`, or a bare local
 /// path. `path` is relative to the account root, '/'-separated, without leading/trailing '/'.

@@ -1,5 +1,6 @@
 import Foundation
 import SyncABI
+import SyncHost
 import TOMLKit
 
 /// One configured account: `[CONNECTOR.NAME]` in the config file.

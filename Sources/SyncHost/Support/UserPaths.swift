@@ -2,8 +2,8 @@ import Foundation
 
 /// Where per-user files live: an explicit environment variable, else the XDG base folder, else
 /// its conventional place under HOME.
-enum UserPaths {
-    static func file(
+public enum UserPaths {
+    public static func file(
         override variable: String, xdg: String, fallback: String, name: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> String {
@@ -15,7 +15,7 @@ enum UserPaths {
     }
 
     /// Creates the folder that will hold `path`, readable by its owner only (0700) when created.
-    static func createPrivateFolder(for path: String, what: String) throws(ConfigError) {
+    public static func createPrivateFolder(for path: String, what: String) throws(ConfigError) {
         let dir = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(

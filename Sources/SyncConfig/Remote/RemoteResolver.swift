@@ -1,4 +1,5 @@
 import Foundation
+import SyncHost
 
 /// Turns remote specs into open sessions: finds the connector, the account, validates its options
 /// against the connector's schema, and opens it. Refreshed credentials are written back to the

@@ -1,5 +1,6 @@
 import Foundation
 import SyncHashes
+import SyncHost
 
 /// What sync-core remembers between runs, in one SQLite database per user (WAL):
 /// per job (a source and a destination), the files it transferred and what they looked like on
@@ -141,6 +142,10 @@ public final class StateStore: @unchecked Sendable {
         public var mtimeNanoseconds: Int64?
         public var token: String
         public var confirmed: Int64
+
+        public init(size: Int64?, mtimeNanoseconds: Int64?, token: String, confirmed: Int64) {
+            (self.size, self.mtimeNanoseconds, self.token, self.confirmed) = (size, mtimeNanoseconds, token, confirmed)
+        }
     }
 
     public func upload(job: Int64, path: String) throws(ConfigError) -> Upload? {
@@ -175,18 +180,32 @@ public final class StateStore: @unchecked Sendable {
         return database.lastInsertRowID
     }
 
-    public func finishRun(_ run: Int64, summary: SyncSummary, status: String) throws(ConfigError) {
-        let message = summary.failures.prefix(3).map { "\($0.path): \($0.reason)" }.joined(separator: "; ")
+    /// What a finished run did, as its history keeps it.
+    public struct RunCounts: Sendable {
+        public var copied: Int
+        public var bytes: Int64
+        public var skipped: Int
+        public var deleted: Int
+        public var failed: Int
+        /// The first failures, for `history`.
+        public var message: String?
+
+        public init(copied: Int, bytes: Int64, skipped: Int, deleted: Int, failed: Int, message: String?) {
+            (self.copied, self.bytes, self.skipped) = (copied, bytes, skipped)
+            (self.deleted, self.failed, self.message) = (deleted, failed, message)
+        }
+    }
+
+    public func finishRun(_ run: Int64, status: String, counts: RunCounts) throws(ConfigError) {
         try database.query(
             """
             UPDATE runs SET finished = ?, status = ?, copied = ?, bytes = ?, skipped = ?, deleted = ?, failed = ?,
                 message = ? WHERE id = ?
             """,
             [
-                .real(Date().timeIntervalSince1970), .text(status), .int(Int64(summary.copied)),
-                .int(summary.copiedBytes),
-                .int(Int64(summary.skipped)), .int(Int64(summary.deleted)), .int(Int64(summary.failed)),
-                message.isEmpty ? .null : .text(message), .int(run),
+                .real(Date().timeIntervalSince1970), .text(status), .int(Int64(counts.copied)), .int(counts.bytes),
+                .int(Int64(counts.skipped)), .int(Int64(counts.deleted)), .int(Int64(counts.failed)),
+                counts.message.map { .text($0) } ?? .null, .int(run),
             ])
     }
 

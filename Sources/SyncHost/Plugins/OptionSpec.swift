@@ -69,7 +69,7 @@ public struct OptionSpec: Sendable, Equatable {
     }
 
     /// Checks a stored value's type.
-    func validate(_ value: OptionValue) throws(ConfigError) {
+    public func validate(_ value: OptionValue) throws(ConfigError) {
         switch (type, value) {
         case (.string, .string), (.path, .string), (.int, .int), (.bool, .bool): return
         default: throw ConfigError("option '\(name)' must be of type \(type.rawValue)")

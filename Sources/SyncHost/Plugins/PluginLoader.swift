@@ -9,7 +9,7 @@ public struct PluginProblem: Error, Sendable, CustomStringConvertible {
 }
 
 /// Loads one shared object and validates its descriptor against ABI v1 rules.
-enum PluginLoader {
+public enum PluginLoader {
     /// v1.0 sizes: a plugin built against any 1.x header has structs at least this large.
     static let minimumDescriptorSize = 104
     static let minimumOpsSize = 200
@@ -72,7 +72,8 @@ enum PluginLoader {
         return Plugin(file: file, descriptor: descriptor, options: options)
     }
 
-    static func isValidConnectorName(_ name: String) -> Bool {
+    /// A connector name: lower-case letters, digits, `_` and `-`, starting with a letter, at most 64 bytes.
+    public static func isValidConnectorName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, ("a"..."z").contains(first), name.utf8.count <= 64 else {
             return false
         }

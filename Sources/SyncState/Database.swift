@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import SyncHost
 
 /// A thin, thread-safe wrapper over one SQLite connection: prepared statements, typed binds, rows.
 final class Database: @unchecked Sendable {
