@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 
 /// A real HTTP/1.1 server on 127.0.0.1 for an emulator's routes. Start it on port 0 for a free port.
+// Unchecked: started and stopped by its owner's thread; NIO's threads never touch its fields.
 public final class EmulatorServer: @unchecked Sendable {
     private let group: MultiThreadedEventLoopGroup
     private var channel: Channel?
@@ -35,6 +36,7 @@ public final class EmulatorServer: @unchecked Sendable {
     }
 }
 
+// Unchecked: one per connection, used only on that channel's event loop, as NIO guarantees.
 final class EmulatorHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -109,7 +111,7 @@ final class EmulatorHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         let sendable = min(length, response.dropAfterBytes ?? length)
-        var closeFile: (() -> Void)?
+        var closeFile: (@Sendable () -> Void)?
         switch response.body {
         case .none: break
         case .bytes(let b):
@@ -126,18 +128,19 @@ final class EmulatorHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             }
         }
         let close = !keepAlive || dropping
+        let fileCloser = closeFile
         if dropping {
             // Flush what the fault lets through, then cut the connection without ending the message.
             context.flush()
             let channel = context.channel
             channel.eventLoop.scheduleTask(in: .milliseconds(20)) {
-                closeFile?()
+                fileCloser?()
                 channel.close(promise: nil)
             }
             return
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [channel = context.channel] _ in
-            closeFile?()
+            fileCloser?()
             if close { channel.close(promise: nil) }
         }
     }

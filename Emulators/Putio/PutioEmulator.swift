@@ -4,6 +4,7 @@ import Foundation
 /// An emulator of Put.io's API v2 (see shared/api/putio.md §6): the JSON API, the upload host (single
 /// request and tus), self-authorising download URLs, OAuth, and faults switched on by tests. One
 /// server plays every host; accounts are told apart by their tokens.
+// Unchecked: every route and every test hook reads and writes its state under `lock`.
 public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
     let lock = NSLock()
     var accounts: [String: PutioAccount] = [:]

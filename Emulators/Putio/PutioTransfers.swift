@@ -7,7 +7,8 @@ import Foundation
 
 /// One transfer (cloud download). Its status moves with time, computed when it is looked at:
 /// IN_QUEUE, then DOWNLOADING with `downloaded` rising, then COMPLETED with `file_id` set (or ERROR).
-final class PutioTransfer {
+/// Unchecked: every read and write of its fields happens under the emulator's lock.
+final class PutioTransfer: @unchecked Sendable {
     let id: Int64
     let source: String
     let isMagnet: Bool

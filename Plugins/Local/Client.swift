@@ -3,7 +3,7 @@ import Glibc
 
 /// The local disk under one root folder.
 final class LocalConnector: Connector, RecursiveListing, ServerMove, ServerCopy, QuotaReporting, OnDemandHashing,
-    @unchecked Sendable
+    Sendable
 {
     static let info = ConnectorInfo(
         name: "local",

@@ -10,6 +10,7 @@ import Foundation
 /// engine lists every destination folder before it writes into it, and a partial file left behind
 /// is hidden from listings and replaced by the next large write under its name. Past `capacity`
 /// folders the set stops growing and every finished file looks for its partial again.
+// Unchecked: the folder set is only touched under `lock`.
 final class StalePartials: @unchecked Sendable {
     private let lock = NSLock()
     private var folders = Set<String>()

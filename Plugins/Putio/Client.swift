@@ -3,7 +3,7 @@ import Foundation
 
 /// Put.io (API v2): files by integer id under root 0, CRC-32 hashes, tus uploads, signed download
 /// URLs, cloud downloads. Paths are resolved to ids through a per-session cache.
-final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, @unchecked Sendable {
+final class PutioConnector: Connector, ServerMove, ServerCopy, QuotaReporting, Sendable {
     static let info = ConnectorInfo(
         name: "putio",
         version: "1.0.0",

@@ -5,6 +5,7 @@ import Foundation
 /// for the session; files up to a cap, since a huge tree's files would otherwise pile up. Entries
 /// come from listings and lookups, so walking a tree costs one request per folder and reading a
 /// listed file needs no lookup. Stale entries are dropped when the server answers 404.
+// Unchecked: the tables are only touched under `lock`.
 final class PutioPathCache: @unchecked Sendable {
     struct Known {
         var id: Int64

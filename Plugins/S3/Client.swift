@@ -6,6 +6,7 @@ import Foundation
 /// path element or one bucket fixed in the account, folders as key prefixes (with optional
 /// zero-byte `dir/` markers), MD5 from single-part ETags, multipart uploads with several parts in
 /// flight, server-side copy, mtime in `x-amz-meta-mtime`. Requests are signed with SigV4.
+// Unchecked: the one mutable field, the clock offset, is under `clockLock`.
 final class S3Connector: Connector, ServerCopy, ServerMove, RecursiveListing, ReadersDescribeFiles, @unchecked Sendable
 {
     static let info = ConnectorInfo(

@@ -81,18 +81,14 @@ enum S3Hashes {
     /// An HTTP date (`Last-Modified`) or an ISO 8601 time (listings) as nanoseconds.
     static func parseTime(_ text: String?) -> Int64? {
         guard let text else { return nil }
-        if let date = iso8601.date(from: text) ?? iso8601Plain.date(from: text) ?? httpDate.date(from: text) {
+        if let date = (try? iso8601.parse(text)) ?? httpDate.date(from: text) {
             return Int64((date.timeIntervalSince1970 * 1000).rounded()) * 1_000_000
         }
         return nil
     }
 
-    private static let iso8601: ISO8601DateFormatter = {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f
-    }()
-    private static let iso8601Plain = ISO8601DateFormatter()
+    /// Parses with and without fractional seconds, `Z` or an offset; a value type, safe to share.
+    private static let iso8601 = Date.ISO8601FormatStyle()
     private static let httpDate: DateFormatter = {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")

@@ -6,6 +6,7 @@ import Foundation
 /// `upload_concurrency` at once, each retried a few times from its buffer), complete or abort.
 /// Every part's ETag is checked against the MD5 of the bytes sent, and the final ETag against the
 /// MD5 of those digests, so a completed upload is known to hold exactly what was written.
+// Unchecked: parts, failure and spare buffers are only touched under `lock`.
 final class S3MultipartUpload: @unchecked Sendable {
     let connector: S3Connector
     let location: S3Location

@@ -35,6 +35,7 @@ enum S3Path {
 /// existence checks cost no request. Names are kept as bytes (S3 keys are bytes: NFC and NFD
 /// spellings are different keys). Bounded: past the cap nothing more is remembered and the checks
 /// go to the server.
+// Unchecked: the name tables are only touched under `lock`.
 final class S3KnownNames: @unchecked Sendable {
     enum Kind { case file, folder }
 

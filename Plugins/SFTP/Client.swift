@@ -6,6 +6,7 @@ import Foundation
 /// OpenSSH. Host keys are checked against known_hosts before anything is sent; parallel work runs
 /// on a pool of sessions; uploads land under a partial name and are renamed into place; the server
 /// computes MD5/SHA-1 for verification when it runs commands.
+// Unchecked: the one mutable field, the folders made, is under `foldersLock`.
 final class SFTPConnector: Connector, ServerMove, OnDemandHashing, QuotaReporting, @unchecked Sendable {
     static let info = ConnectorInfo(
         name: "sftp",

@@ -5,6 +5,7 @@ import Foundation
 /// channel would serialise them), and finished ones wait here for the next caller. Sessions idle
 /// longer than the account's idle_timeout are closed rather than kept alive, like rclone: a NAT or
 /// firewall may have dropped them silently.
+// Unchecked: libssh2 sessions are not Sendable; each is lent to one caller at a time, under `lock`.
 final class ConnectionPool: @unchecked Sendable {
     private let settings: SFTPSettings
     private let host: ConnectorHost

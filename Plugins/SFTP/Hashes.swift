@@ -6,6 +6,7 @@ import Foundation
 /// through a hashing process kept open on each session (CommandChannel), so a file costs no command
 /// start, and requests are batched: while one batch runs, requests that arrive wait and the next
 /// batch takes them all (group commit). rclone starts one command per file, and waits on it.
+// Unchecked: the queue and its state are under `condition` (Mutex cannot wait on a condition).
 final class RemoteHasher: @unchecked Sendable {
     private enum Support {
         case unknown

@@ -7,6 +7,7 @@ import Foundation
 /// OpenSSL call, which makes one session CPU-bound far below what the link carries; with parts in
 /// flight on several sessions, that work runs on every core. At most `sessions` parts are in
 /// memory and in flight; the next `submit` waits for a slot.
+// Unchecked: its bookkeeping is under `lock`; each part's buffer belongs to one thread at a time.
 final class SFTPParallelWrite: @unchecked Sendable {
     private let pool: ConnectionPool
     private let remote: String
@@ -134,6 +135,7 @@ final class SFTPParallelWrite: @unchecked Sendable {
 }
 
 /// A part's buffer, handed to the thread that writes it (and to no one else meanwhile).
+// Unchecked: a raw buffer owned by the one thread writing it.
 private struct Part: @unchecked Sendable {
     let bytes: UnsafeMutableRawBufferPointer
 }

@@ -2,6 +2,7 @@ import CSyncConnector
 import Foundation
 
 /// The host's services, as a connector session sees them. Thread-safe.
+// Unchecked: it holds the host's C table, whose callbacks the ABI requires to be thread-safe.
 public final class ConnectorHost: @unchecked Sendable {
     public enum LogLevel: Int32 {
         case error = 1
@@ -61,7 +62,8 @@ public final class ConnectorHost: @unchecked Sendable {
             buffer.withUnsafeMutableBufferPointer { ask(t.ctx, q, secret ? 1 : 0, $0.baseAddress, $0.count) }
         }
         guard code == SC_OK else { return nil }
-        let answer = String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines)
+        let answer = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         return answer.isEmpty ? nil : answer
     }
 

@@ -22,6 +22,7 @@ public func exportConnector<C: Connector>(_ type: C.Type, hostMajor: UInt32, hos
     return UnsafeRawPointer(exportedDescriptor)
 }
 
+// Written once, under this lock, before the host sees the descriptor; only read after.
 private let exportLock = NSLock()
 nonisolated(unsafe) private var exportedDescriptor: UnsafeMutablePointer<sc_descriptor>?
 nonisolated(unsafe) private var exportedSetup: (any InteractiveSetup.Type)?

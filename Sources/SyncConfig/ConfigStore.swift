@@ -1,6 +1,7 @@
 import Foundation
 import SyncABI
 import SyncHost
+import Synchronization
 import TOMLKit
 
 /// One configured account: `[CONNECTOR.NAME]` in the config file.
@@ -17,12 +18,14 @@ public struct Account: Sendable, Equatable {
 }
 
 /// The accounts file (TOML, mode 0600). Every write replaces the file atomically.
-public final class ConfigStore: @unchecked Sendable {
+public final class ConfigStore: Sendable {
     public let path: String
-    public private(set) var accounts: [Account] = []
+    /// Held through a save, so concurrent changes (tokens refreshed by two sessions) are applied
+    /// one after the other to what the file holds, and none is lost.
+    private let stored: Mutex<[Account]>
+    public var accounts: [Account] { stored.withLock { $0 } }
     /// Said once per load when the file is readable by others.
-    public private(set) var warnings: [String] = []
-    private let lock = NSLock()
+    public let warnings: [String]
 
     /// `--config PATH`, else `$SYNC_CORE_CONFIG`, else `~/.config/sync-core/config.toml`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -34,21 +37,26 @@ public final class ConfigStore: @unchecked Sendable {
     /// Loads the file; a missing file is an empty configuration.
     public init(path: String) throws(ConfigError) {
         self.path = path
-        guard FileManager.default.fileExists(atPath: path) else { return }
+        guard FileManager.default.fileExists(atPath: path) else {
+            stored = Mutex([])
+            warnings = []
+            return
+        }
         var st = stat()
-        if lstat(path, &st) == 0, st.st_mode & 0o077 != 0 {
-            warnings.append(
+        warnings =
+            lstat(path, &st) == 0 && st.st_mode & 0o077 != 0
+            ? [
                 String(
                     format: "config file %@ is readable by other users (mode %o); run: chmod 600 %@", path,
-                    st.st_mode & 0o777, path))
-        }
+                    st.st_mode & 0o777, path)
+            ] : []
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw ConfigError("cannot read config file \(path): \(error.localizedDescription)")
         }
-        accounts = try ConfigStore.parse(text, file: path)
+        stored = Mutex(try ConfigStore.parse(text, file: path))
     }
 
     static func parse(_ text: String, file: String) throws(ConfigError) -> [Account] {
@@ -92,40 +100,50 @@ public final class ConfigStore: @unchecked Sendable {
     }
 
     public func account(connector: String, name: String) -> Account? {
-        lock.lock()
-        defer { lock.unlock() }
-        return accounts.first { $0.connector == connector && $0.name == name }
+        stored.withLock { $0.first { $0.connector == connector && $0.name == name } }
     }
 
     /// Adds or replaces an account and saves.
     public func put(_ account: Account) throws(ConfigError) {
-        lock.lock()
-        defer { lock.unlock() }
-        var next = accounts.filter { !($0.connector == account.connector && $0.name == account.name) }
-        next.append(account)
-        next.sort { ($0.connector, $0.name) < ($1.connector, $1.name) }
-        try save(next)
-        accounts = next
+        _ = try change { accounts in
+            accounts.removeAll { $0.connector == account.connector && $0.name == account.name }
+            accounts.append(account)
+            accounts.sort { ($0.connector, $0.name) < ($1.connector, $1.name) }
+            return true
+        }
     }
 
     /// Merges changed options (refreshed tokens) into an account and saves.
     public func update(connector: String, name: String, changes: [String: OptionValue]) throws(ConfigError) {
-        guard var account = account(connector: connector, name: name) else {
-            throw ConfigError("no account \(connector):\(name) to update in \(path)")
+        let found = try change { accounts in
+            guard let i = accounts.firstIndex(where: { $0.connector == connector && $0.name == name }) else {
+                return false
+            }
+            accounts[i].options.merge(changes) { _, new in new }
+            return true
         }
-        account.options.merge(changes) { _, new in new }
-        try put(account)
+        guard found else { throw ConfigError("no account \(connector):\(name) to update in \(path)") }
     }
 
     @discardableResult
     public func remove(connector: String, name: String) throws(ConfigError) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        let next = accounts.filter { !($0.connector == connector && $0.name == name) }
-        guard next.count != accounts.count else { return false }
-        try save(next)
-        accounts = next
-        return true
+        try change { accounts in
+            let before = accounts.count
+            accounts.removeAll { $0.connector == connector && $0.name == name }
+            return accounts.count != before
+        }
+    }
+
+    /// Applies `edit` to the accounts and saves them when it says it changed something (true); the
+    /// accounts in memory change only once the file was written.
+    private func change(_ edit: (inout [Account]) -> Bool) throws(ConfigError) -> Bool {
+        try stored.withLock { (accounts) throws(ConfigError) -> Bool in
+            var next = accounts
+            guard edit(&next) else { return false }
+            try save(next)
+            accounts = next
+            return true
+        }
     }
 
     static func render(_ accounts: [Account]) -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import SyncHashes
 import SyncHost
+import Synchronization
 
 extension ConformanceSuite {
     static let checks: [Check] = [
@@ -467,8 +468,7 @@ extension ConformanceSuite {
 
     static func concurrent(_ c: Context) throws {
         let workers = 8
-        let errors = NSLock()
-        var failures: [String] = []
+        let failures = Mutex<[String]>([])
         DispatchQueue.concurrentPerform(iterations: workers) { i in
             do {
                 let data = pattern(150_000 + i, seed: UInt64(100 + i))
@@ -483,11 +483,10 @@ extension ConformanceSuite {
                 try c.session.remove(p)
                 try c.session.rmdir(c.path("t\(i)"))
             } catch {
-                errors.lock()
-                failures.append("worker \(i): \(error)")
-                errors.unlock()
+                failures.withLock { $0.append("worker \(i): \(error)") }
             }
         }
-        try c.expect(failures.isEmpty, failures.joined(separator: "; "))
+        let failed = failures.withLock { $0 }
+        try c.expect(failed.isEmpty, failed.joined(separator: "; "))
     }
 }

@@ -5,7 +5,7 @@ import SyncHost
 /// Drives any connector through the ABI contract. Every check runs in its own folder under a
 /// scratch folder, which the suite creates and removes. Used by `swift test` for the connectors in
 /// this repository and by `sync-core plugin test` for third-party ones.
-public final class ConformanceSuite {
+public final class ConformanceSuite: Sendable {
     public struct Result: Sendable {
         public let name: String
         /// nil: passed. "skipped: …" results are neither passes nor failures.
@@ -97,7 +97,7 @@ struct Skip: Error { let reason: String }
 /// A failed expectation, with what was expected.
 struct CheckFailure: Error, CustomStringConvertible { let description: String }
 
-struct Check {
+struct Check: Sendable {
     let name: String
-    let body: (Context) throws -> Void
+    let body: @Sendable (Context) throws -> Void
 }

@@ -3,7 +3,7 @@ import SyncHashes
 import SyncHost
 
 /// What a check gets: the session, its own folder, and helpers that fail with clear messages.
-struct Context {
+struct Context: Sendable {
     let suite: ConformanceSuite
     let dir: String
     var session: Session { suite.session }

@@ -3,6 +3,7 @@ import Foundation
 import SyncHost
 
 /// A thin, thread-safe wrapper over one SQLite connection: prepared statements, typed binds, rows.
+/// Unchecked: the connection and its cached statements are C pointers, used only under `lock`.
 final class Database: @unchecked Sendable {
     enum Value {
         case int(Int64)
@@ -13,7 +14,7 @@ final class Database: @unchecked Sendable {
 
     private var handle: OpaquePointer?
     let path: String
-    private let lock = NSRecursiveLock()
+    private let lock = NSLock()
     private var statements: [String: OpaquePointer] = [:]
 
     init(path: String) throws(ConfigError) {
@@ -90,12 +91,6 @@ final class Database: @unchecked Sendable {
             }
             rows.append(row)
         }
-    }
-
-    var lastInsertRowID: Int64 {
-        lock.lock()
-        defer { lock.unlock() }
-        return sqlite3_last_insert_rowid(handle)
     }
 }
 

@@ -5,7 +5,7 @@ import SyncHost
 /// What sync-core remembers between runs, in one SQLite database per user (WAL):
 /// per job (a source and a destination), the files it transferred and what they looked like on
 /// both sides, resume tokens of unfinished large uploads, and the history of runs.
-public final class StateStore: @unchecked Sendable {
+public final class StateStore: Sendable {
     let database: Database
     public var path: String { database.path }
 
@@ -174,10 +174,12 @@ public final class StateStore: @unchecked Sendable {
     // MARK: Runs
 
     public func startRun(job: Int64, mode: String) throws(ConfigError) -> Int64 {
-        try database.query(
-            "INSERT INTO runs (job, mode, started, status) VALUES (?, ?, ?, 'running')",
+        // RETURNING (SQLite 3.35): the id of this insert, not of another thread's that came between.
+        let rows = try database.query(
+            "INSERT INTO runs (job, mode, started, status) VALUES (?, ?, ?, 'running') RETURNING id",
             [.int(job), .text(mode), .real(Date().timeIntervalSince1970)])
-        return database.lastInsertRowID
+        guard let id = rows.first?.first?.int else { throw ConfigError("state database \(path): a new run has no id") }
+        return id
     }
 
     /// What a finished run did, as its history keeps it.

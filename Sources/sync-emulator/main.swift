@@ -66,11 +66,11 @@ struct Putio: ParsableCommand {
             _ = rename(temp, tokensFile)
         }
         print("putio emulator listening on http://127.0.0.1:\(bound) (accounts: \(names.joined(separator: ", ")))")
-        fflush(stdout)
+        fflush(nil)  // every stream: stdout is a global Swift 6 will not touch from here
         // Serve until SIGINT or SIGTERM, then clean up the blobs. (A dispatch signal source would not
         // see a signal set to SIG_IGN on Linux, where it is built on signalfd.)
-        signal(SIGINT, stopRequested)
-        signal(SIGTERM, stopRequested)
+        signal(SIGINT) { _ in stopSignal = 1 }
+        signal(SIGTERM) { _ in stopSignal = 1 }
         // A parent may have started us with these blocked (the mask is inherited): unblock them.
         var stopSignals = sigset_t()
         sigemptyset(&stopSignals)
@@ -82,7 +82,7 @@ struct Putio: ParsableCommand {
     }
 }
 
+/// Set by the signal handler only; read by the serving loop. A signal handler may store nothing else.
 nonisolated(unsafe) var stopSignal: sig_atomic_t = 0
-let stopRequested: @convention(c) (Int32) -> Void = { _ in stopSignal = 1 }
 
 SyncEmulator.main()

@@ -4,6 +4,7 @@ import Foundation
 /// libcurl's push callbacks into the pull reads (and pull writes into push callbacks) the ABI wants,
 /// with memory bounded by `capacity` whatever the size of the body. The bytes live in a ring whose
 /// storage is recycled between pipes: a fresh allocation per body would cost a page fault per page.
+// Unchecked: its state is guarded by an NSCondition (Mutex cannot wait on a condition).
 final class BytePipe: @unchecked Sendable {
     private let condition = NSCondition()
     private var storage: UnsafeMutableRawBufferPointer
@@ -96,6 +97,8 @@ final class BytePipe: @unchecked Sendable {
 enum RingStorage {
     static let size = 2 << 20
     private static let lock = NSLock()
+    // Not a Mutex: raw buffers are not Sendable, and a Mutex would not take one given back in.
+    // Only touched under `lock`.
     nonisolated(unsafe) private static var free: [UnsafeMutableRawBufferPointer] = []
 
     static func take() -> UnsafeMutableRawBufferPointer {

@@ -2,7 +2,9 @@ import CCurl
 import Foundation
 
 /// The state of one request while libcurl runs it; its callbacks find it through their user pointer.
-final class CurlExchange {
+/// Unchecked: a streaming request hands it to the thread that runs curl, which alone writes it until
+/// a semaphore (headers in, transfer done) orders the caller's reads after those writes.
+final class CurlExchange: @unchecked Sendable {
     var status = 0
     var headers: [(String, String)] = []
     /// Set once the headers of the response the caller will get (not an interim or followed one) are in.

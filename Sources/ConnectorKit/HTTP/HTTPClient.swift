@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 
 /// An HTTP/1.1 and HTTP/2 client on libcurl for connectors: connection and TLS-session reuse, bodies
 /// streamed both ways, timeouts for connecting and for stalled transfers, redirects, proxies from the
@@ -7,7 +8,7 @@ import Foundation
 ///
 /// Calls block the calling thread, which the ABI requires to be one the host owns. Safe to use from
 /// several threads at once.
-public final class HTTPClient: @unchecked Sendable {
+public final class HTTPClient: Sendable {
     public let settings: HTTPSettings
     /// Secrets registered here are blanked out of every log line and error this client produces.
     public let redactor = Redactor()
@@ -16,8 +17,7 @@ public final class HTTPClient: @unchecked Sendable {
     private let pool = CurlHandlePool()
     private let share = CurlShare()
     /// Requests sent, for tests and measurements.
-    private let countLock = NSLock()
-    private var sent = 0
+    private let sent = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - log: receives one debug line per request (method, redacted URL, status, time).
@@ -31,11 +31,7 @@ public final class HTTPClient: @unchecked Sendable {
         self.isCancelled = isCancelled
     }
 
-    public var requestCount: Int {
-        countLock.lock()
-        defer { countLock.unlock() }
-        return sent
-    }
+    public var requestCount: Int { sent.load(ordering: .relaxed) }
 
     /// Sends `request` and returns the response with its whole body (at most `bodyLimit` bytes of a
     /// 2xx body; more is an error). Non-2xx responses are returned, not thrown: the caller knows
@@ -80,9 +76,7 @@ public final class HTTPClient: @unchecked Sendable {
     func perform(_ request: HTTPRequest, _ exchange: CurlExchange) throws -> HTTPResponse {
         if let reason = curlUnavailable { throw ConnectorFailure(.internal, "HTTP unavailable: \(reason)") }
         guard let handle = pool.acquire() else { throw ConnectorFailure(.internal, "libcurl: cannot create a handle") }
-        countLock.lock()
-        sent += 1
-        countLock.unlock()
+        sent.add(1, ordering: .relaxed)
         let started = DispatchTime.now()
         var headerList: UnsafeMutablePointer<curl_slist>?
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -141,7 +135,7 @@ public final class HTTPClient: @unchecked Sendable {
 
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
         let what = "\(request.method) \(redactor.redact(request.url))"
-        let detail = String(cString: errorBuffer)
+        let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         log?("\(what) → \(result == CURLE_OK ? String(exchange.status) : "failed: \(detail)") in \(Int(elapsed)) ms")
 
         if result != CURLE_OK {

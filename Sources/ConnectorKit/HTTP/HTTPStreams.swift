@@ -1,14 +1,16 @@
 import Foundation
+import Synchronization
 
 /// A response body read on demand (pull) while libcurl receives it on its own thread. Memory stays
 /// within the pipe's capacity however large the body.
+// Unchecked: `response` is set before init returns, and the curl thread hands its outcome over
+// through a semaphore.
 public final class HTTPDownload: @unchecked Sendable {
     /// Status and headers; the body too when the status is not 2xx.
     public private(set) var response: HTTPResponse
     private let pipe = BytePipe()
     private let done = DispatchSemaphore(value: 0)
-    private var finished = false
-    private let lock = NSLock()
+    private let finished = Atomic<Bool>(false)
 
     init(client: HTTPClient, request: HTTPRequest) throws {
         response = HTTPResponse(status: 0)
@@ -41,7 +43,7 @@ public final class HTTPDownload: @unchecked Sendable {
         }
         // Not a 2xx: the whole (small) answer is wanted, or the transfer failed.
         done.wait()
-        finished = true
+        finished.store(true, ordering: .relaxed)
         response = try outcome.value!.get()
     }
 
@@ -53,10 +55,7 @@ public final class HTTPDownload: @unchecked Sendable {
     /// Stops the transfer (if still running) and waits for its thread to let go of the connection.
     public func close() {
         pipe.abandon()
-        lock.lock()
-        let wait = !finished
-        finished = true
-        lock.unlock()
+        let wait = !finished.exchange(true, ordering: .acquiringAndReleasing)
         if wait { done.wait() }
     }
 
@@ -64,6 +63,8 @@ public final class HTTPDownload: @unchecked Sendable {
 }
 
 /// A request body written on demand (push) while libcurl sends it on its own thread.
+// Unchecked: the curl thread writes `outcome` before it signals `done`; the writer reads it only
+// after waiting. One thread writes, as the ABI's writer rules say.
 public final class HTTPUpload: @unchecked Sendable {
     private let pipe = BytePipe()
     private let done = DispatchSemaphore(value: 0)
@@ -122,6 +123,7 @@ public final class HTTPUpload: @unchecked Sendable {
 }
 
 /// A result handed from a transfer thread to the thread that waits for it (the semaphore orders them).
+// Unchecked: written by the transfer thread before it signals, read only after the wait.
 final class OutcomeBox: @unchecked Sendable {
     var value: Result<HTTPResponse, Error>?
 }

@@ -1,15 +1,15 @@
 import Foundation
+import Synchronization
 
 /// Removes credentials from text meant for logs and error messages: values of query parameters
 /// whose names say they are secret, and any registered secret value wherever it appears.
-public final class Redactor: @unchecked Sendable {
+public final class Redactor: Sendable {
     static let secretParameters: Set<String> = [
         "access_token", "refresh_token", "oauth_token", "token", "client_secret", "code", "code_verifier",
         "password", "secret", "signature", "sig", "u", "key", "x-amz-signature", "x-amz-credential",
     ]
 
-    private let lock = NSLock()
-    private var secrets: [String] = []
+    private let secrets = Mutex<[String]>([])
 
     public init() {}
 
@@ -18,19 +18,16 @@ public final class Redactor: @unchecked Sendable {
     /// per-request values (every line is checked against every secret): the 32 most recent are kept.
     public func register(_ secret: String) {
         guard secret.count >= 6 else { return }
-        lock.lock()
-        if !secrets.contains(secret) {
+        secrets.withLock { secrets in
+            guard !secrets.contains(secret) else { return }
             secrets.append(secret)
             if secrets.count > 32 { secrets.removeFirst() }
         }
-        lock.unlock()
     }
 
     public func redact(_ text: String) -> String {
         var out = Redactor.redactQuery(text)
-        lock.lock()
-        let all = secrets
-        lock.unlock()
+        let all = secrets.withLock { $0 }
         for secret in all where out.contains(secret) {
             out = out.replacingOccurrences(of: secret, with: "***")
         }

@@ -5,6 +5,7 @@
 ///
 /// Kept here instead of Foundation's XMLParser so that connectors do not load libxml2 when the
 /// host merely discovers them.
+// Unchecked: the parser fills a tree in before returning it; nothing changes it after.
 public final class XMLTree: @unchecked Sendable {
     public let name: String
     public private(set) var text: String = ""

@@ -4,7 +4,7 @@ import SyncHost
 /// Turns remote specs into open sessions: finds the connector, the account, validates its options
 /// against the connector's schema, and opens it. Refreshed credentials are written back to the
 /// config file.
-public final class RemoteResolver: @unchecked Sendable {
+public final class RemoteResolver: Sendable {
     public let plugins: PluginHost
     public let config: ConfigStore
     private let logHandler: HostServices.LogHandler

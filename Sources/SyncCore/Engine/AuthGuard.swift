@@ -1,24 +1,19 @@
 import Foundation
 import SyncHost
+import Synchronization
 
 /// AUTH on one account of a run: the session is re-opened once (a refreshed token), and if the
 /// account still refuses, it is given up: its remaining work fails at once, counted, and the run
 /// says so in one line (`refusal`) instead of once per file.
-final class AuthGuard: @unchecked Sendable {
-    // NSLock: `handle` re-opens the session while holding it, so other workers wait for the new one.
-    private let lock = NSLock()
-    private var reopened = false
-    private var refusal: ConnectorError?
+final class AuthGuard: Sendable {
+    /// `handle` re-opens the session while holding the lock, so other workers wait for the new one.
+    private let state = Mutex<(reopened: Bool, refusal: ConnectorError?)>((false, nil))
     let account: String
 
     init(account: String) { self.account = account }
 
     /// Why the account was given up, once it was.
-    var failed: ConnectorError? {
-        lock.lock()
-        defer { lock.unlock() }
-        return refusal
-    }
+    var failed: ConnectorError? { state.withLock { $0.refusal } }
 
     /// The command that authorizes the account again.
     var reauthorize: String {
@@ -28,26 +23,26 @@ final class AuthGuard: @unchecked Sendable {
     /// After AUTH from a call that started on `generation`: true to try again, false when the
     /// account is given up (then `failed` says why).
     func handle(_ error: ConnectorError, session: Session, generation: Int) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if refusal != nil { return false }
-        if session.generation != generation { return true }  // another call re-opened it already
-        if !reopened {
-            do {
-                try session.reopen(ifGeneration: generation)
-                reopened = true
-                return true
-            } catch let failure as ConnectorError
-                where failure.code == .transient || failure.code == .rateLimited
-            {
-                return true  // the account did not refuse; the re-opening is tried again at the next AUTH
-            } catch {
-                refusal = giveUp(error)
-                return false
+        state.withLock { state in
+            if state.refusal != nil { return false }
+            if session.generation != generation { return true }  // another call re-opened it already
+            if !state.reopened {
+                do {
+                    try session.reopen(ifGeneration: generation)
+                    state.reopened = true
+                    return true
+                } catch let failure as ConnectorError
+                    where failure.code == .transient || failure.code == .rateLimited
+                {
+                    return true  // the account did not refuse; the re-opening is tried again at the next AUTH
+                } catch {
+                    state.refusal = giveUp(error)
+                    return false
+                }
             }
+            state.refusal = giveUp(error)
+            return false
         }
-        refusal = giveUp(error)
-        return false
     }
 
     private func giveUp(_ error: Error) -> ConnectorError {

@@ -110,6 +110,7 @@ struct FileCopier {
     /// Remembers whether a token was stored, so a finished upload's row is removed only if needed,
     /// and the last token this copy was given, so its next attempt in the same run continues the
     /// upload instead of starting over (whether or not a state database keeps tokens).
+    // Unchecked: used by one copy, whose attempts run one after another on one worker.
     private final class TokenTrace: @unchecked Sendable {
         var stored = false
         var latest: String?

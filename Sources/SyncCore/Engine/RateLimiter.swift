@@ -1,18 +1,17 @@
 import Foundation
 import SyncHost
+import Synchronization
 
 /// A token bucket shared by every transfer of a run: `consume` sleeps the calling (transfer) thread
 /// as long as needed to keep the total rate at or under the limit, allowing one second of burst.
-final class RateLimiter: @unchecked Sendable {
+final class RateLimiter: Sendable {
     private let bytesPerSecond: Double
-    private var available: Double
-    private var last: Double
-    private let lock = NSLock()
+    /// Bytes that may pass now (negative: owed), and when that was worked out.
+    private let bucket: Mutex<(available: Double, last: Double)>
 
     init(bytesPerSecond: Int64) {
         self.bytesPerSecond = Double(max(1, bytesPerSecond))
-        available = self.bytesPerSecond
-        last = RateLimiter.now()
+        bucket = Mutex((self.bytesPerSecond, RateLimiter.now()))
     }
 
     static func now() -> Double {
@@ -22,13 +21,13 @@ final class RateLimiter: @unchecked Sendable {
     }
 
     func consume(_ bytes: Int) {
-        lock.lock()
-        let now = RateLimiter.now()
-        available = min(bytesPerSecond, available + (now - last) * bytesPerSecond)
-        last = now
-        available -= Double(bytes)
-        let wait = available < 0 ? -available / bytesPerSecond : 0
-        lock.unlock()
+        let wait = bucket.withLock { bucket in
+            let now = RateLimiter.now()
+            bucket.available = min(bytesPerSecond, bucket.available + (now - bucket.last) * bytesPerSecond)
+            bucket.last = now
+            bucket.available -= Double(bytes)
+            return bucket.available < 0 ? -bucket.available / bytesPerSecond : 0
+        }
         if wait > 0 { Thread.sleep(forTimeInterval: wait) }
     }
 }

@@ -9,6 +9,7 @@ import SyncHost
 ///
 /// It lives in `$TMPDIR`, else `/var/tmp`: `/tmp` is often a RAM disk, which would only move the
 /// memory out of the process.
+// Unchecked: one thread appends (the lister that owns it); readers come after, with pread only.
 final class SpillFile: @unchecked Sendable {
     /// A spill that failed (a full disk, a missing temporary folder): the folder's listing fails
     /// with this message, and the run goes on.

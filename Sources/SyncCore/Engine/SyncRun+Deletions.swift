@@ -26,9 +26,7 @@ extension SyncRun {
     func deleteExtras(_ deletions: inout Deletions, sourceListingFailed: Bool, sourceEmpty: Bool) {
         let total = deletions.files.count + deletions.folders.count
         guard total > 0 else { return }
-        lock.lock()
-        let copiesFailed = summary.failed > 0
-        lock.unlock()
+        let copiesFailed = tally.withLock { $0.summary.failed > 0 }
         let reason = DeletionGate.refusal(
             .init(
                 deletions: total, interrupted: Interruption.requested, sourceListingFailed: sourceListingFailed,

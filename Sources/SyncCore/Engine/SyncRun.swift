@@ -1,6 +1,7 @@
 import Foundation
 import SyncHashes
 import SyncHost
+import Synchronization
 
 /// One copy, sync or check between two folders of two sessions.
 ///
@@ -9,6 +10,8 @@ import SyncHost
 /// stops the run. Sync deletes extras only after every copy succeeded, never when a source folder
 /// could not be listed, never when the source is empty (unless allowed), and never beyond maxDelete;
 /// each deletion it does not make is reported.
+// Unchecked: what workers share is in `tally` (a Mutex); the lazy parts are made on the march
+// thread, at the start of `run`, before any worker exists.
 public final class SyncRun: @unchecked Sendable {
     let source: Session
     let sourceRoot: String
@@ -26,8 +29,16 @@ public final class SyncRun: @unchecked Sendable {
     private let emit: @Sendable (SyncEvent) -> Void
     /// Live counters for a display; optional.
     public let progress: TransferProgress?
-    let lock = NSLock()
-    var summary = SyncSummary()
+    /// What the run counted, and the copies kept for its final pass.
+    let tally = Mutex(Tally())
+    struct Tally {
+        var summary = SyncSummary()
+        /// Files whose copy failed for a reason that may pass (a server's bad minute): tried once
+        /// more at the end of the run, once the accounts answer again.
+        var retryLater: [(entry: Entry, path: String, to: String, reason: String)] = []
+        /// The final pass has begun: a failure now is final.
+        var finalPass = false
+    }
     /// Transfer slots per account, when the options cap them; one object when both sides are the
     /// same account.
     private lazy var slots: (source: DispatchSemaphore?, destination: DispatchSemaphore?) = {
@@ -65,10 +76,6 @@ public final class SyncRun: @unchecked Sendable {
             pacer: sameAccount ? sourceCalls.pacer : AccountPacer(), probe: probe(destination, destinationRoot))
         return (sourceCalls, destinationCalls)
     }()
-    /// Files whose copy failed for a reason that may pass (a server's bad minute): tried once more
-    /// at the end of the run, once the accounts answer again.
-    private var retryLater: [(entry: Entry, path: String, to: String, reason: String)] = []
-    private var finalPass = false
     /// Files kept for the final pass at most; more fail at once (an account that is down fails all).
     static let retryLaterLimit = 10_000
 
@@ -89,9 +96,7 @@ public final class SyncRun: @unchecked Sendable {
     }
 
     func record(_ event: SyncEvent, _ update: (inout SyncSummary) -> Void = { _ in }) {
-        lock.lock()
-        update(&summary)
-        lock.unlock()
+        tally.withLock { update(&$0.summary) }
         if case .skipped = event, !options.reportSkipped { return }
         emit(event)
     }
@@ -99,19 +104,17 @@ public final class SyncRun: @unchecked Sendable {
     /// An unchanged file: counted, and named only when skipped files are reported (its path is
     /// built only then).
     private func recordSkipped(_ pair: TreeMarch.Pair) {
-        lock.lock()
-        summary.skipped += 1
-        lock.unlock()
+        tally.withLock { $0.summary.skipped += 1 }
         if options.reportSkipped { emit(.skipped(path: pair.relative)) }
     }
 
     /// After Ctrl-C: counts one file left for the next run and says so.
     private func leftByInterruption() -> Bool {
         guard Interruption.requested else { return false }
-        lock.lock()
-        summary.interrupted += 1
-        summary.wasInterrupted = true
-        lock.unlock()
+        tally.withLock {
+            $0.summary.interrupted += 1
+            $0.summary.wasInterrupted = true
+        }
         return true
     }
 
@@ -130,10 +133,10 @@ public final class SyncRun: @unchecked Sendable {
     private func notTransferredForRefusal() -> Bool {
         let (s, d) = calls
         guard s.auth.failed != nil || d.auth.failed != nil else { return false }
-        lock.lock()
-        summary.failed += 1
-        summary.notTransferred += 1
-        lock.unlock()
+        tally.withLock {
+            $0.summary.failed += 1
+            $0.summary.notTransferred += 1
+        }
         return true
     }
 
@@ -177,10 +180,10 @@ public final class SyncRun: @unchecked Sendable {
             pool.finish()
             retryFailedCopies(copier: copier)
             noteRefusals()
-            lock.lock()
-            defer { lock.unlock() }
-            summary.seconds = Date().timeIntervalSince(started)
-            return summary
+            return tally.withLock {
+                $0.summary.seconds = Date().timeIntervalSince(started)
+                return $0.summary
+            }
         }
         var march = TreeMarch(
             source: source, sourceRoot: sourceRoot, destination: destination, destinationRoot: destinationRoot,
@@ -212,9 +215,7 @@ public final class SyncRun: @unchecked Sendable {
         pool.finish()
         retryFailedCopies(copier: copier)
         if !walkedWhole {
-            lock.lock()
-            summary.treeLeftUnvisited = true
-            lock.unlock()
+            tally.withLock { $0.summary.treeLeftUnvisited = true }
         }
 
         if options.mode == .sync {
@@ -223,11 +224,11 @@ public final class SyncRun: @unchecked Sendable {
                 sourceEmpty: !sourceHasEntries)
         }
         noteRefusals()
-        lock.lock()
-        defer { lock.unlock() }
-        summary.seconds = Date().timeIntervalSince(started)
-        if Interruption.requested { summary.wasInterrupted = true }
-        return summary
+        return tally.withLock {
+            $0.summary.seconds = Date().timeIntervalSince(started)
+            if Interruption.requested { $0.summary.wasInterrupted = true }
+            return $0.summary
+        }
     }
 
     private var collisionKind: String {
@@ -417,7 +418,7 @@ public final class SyncRun: @unchecked Sendable {
             guard remember(path, entry, copied.destinationEntry, hashes: copied.hashes) else { return }
             if options.deletesSourceFiles { deleteSource(path, entry) }
         } catch {
-            if let failure = error as? ConnectorError, RetryPolicy.isRetryable(failure.code), !finalPass,
+            if let failure = error as? ConnectorError, RetryPolicy.isRetryable(failure.code),
                 keepForLater(entry, path, destinationPath, reason: "\(error)")
             {
                 return
@@ -428,22 +429,22 @@ public final class SyncRun: @unchecked Sendable {
 
     private func keepForLater(_ entry: Entry, _ path: String, _ destinationPath: String, reason: String) -> Bool {
         if Interruption.requested || refused { return false }
-        lock.lock()
-        defer { lock.unlock() }
-        guard retryLater.count < Self.retryLaterLimit else { return false }
-        retryLater.append((entry, path, destinationPath, reason))
-        return true
+        return tally.withLock {
+            guard !$0.finalPass, $0.retryLater.count < Self.retryLaterLimit else { return false }
+            $0.retryLater.append((entry, path, destinationPath, reason))
+            return true
+        }
     }
 
     /// The last pass over files that failed for a reason that may pass: once both accounts answer
     /// again (a look at each root, itself retried), each is tried once more, replacing whatever a
     /// failed try left. A user should not need a second run for a server's bad minute.
     private func retryFailedCopies(copier: FileCopier) {
-        lock.lock()
-        let files = retryLater
-        retryLater = []
-        finalPass = true
-        lock.unlock()
+        let files = tally.withLock { tally in
+            tally.finalPass = true
+            defer { tally.retryLater = [] }
+            return tally.retryLater
+        }
         guard !files.isEmpty else { return }
         let recovered =
             !Interruption.requested
@@ -464,9 +465,7 @@ public final class SyncRun: @unchecked Sendable {
     /// Puts each account that refused its credentials in the summary, once.
     private func noteRefusals() {
         let refusals = [calls.source.auth.failed, calls.destination.auth.failed].compactMap { $0?.message }
-        lock.lock()
-        summary.refusals = refusals
-        lock.unlock()
+        tally.withLock { $0.summary.refusals = refusals }
     }
 
     /// Records a file in the state; false (and a failure) if the database refused.

@@ -1,8 +1,9 @@
 import Foundation
 import SyncHost
+import Synchronization
 
 /// Live counters of a run, updated by the transfer threads and read by a display.
-public final class TransferProgress: @unchecked Sendable {
+public final class TransferProgress: Sendable {
     public struct Active: Sendable {
         public var path: String
         public var done: Int64
@@ -26,47 +27,45 @@ public final class TransferProgress: @unchecked Sendable {
         }
     }
 
-    private let lock = NSLock()
-    private var state = Snapshot()
-    private var active: [String: Active] = [:]
+    /// The counters, and the files in flight by path.
+    private let state = Mutex<(counts: Snapshot, active: [String: Active])>((Snapshot(), [:]))
     private let started = Date()
 
     public init() {}
 
     func queued(bytes: Int64?) {
-        lock.lock()
-        state.filesQueued += 1
-        state.bytesQueued += bytes ?? 0
-        lock.unlock()
+        state.withLock {
+            $0.counts.filesQueued += 1
+            $0.counts.bytesQueued += bytes ?? 0
+        }
     }
 
     func begin(_ path: String, total: Int64?) {
-        lock.lock()
-        active[path] = Active(path: path, done: 0, total: total)
-        lock.unlock()
+        state.withLock { $0.active[path] = Active(path: path, done: 0, total: total) }
     }
 
     func advance(_ path: String, by bytes: Int64) {
-        lock.lock()
-        state.bytesDone += bytes
-        active[path]?.done += bytes
-        lock.unlock()
+        state.withLock {
+            $0.counts.bytesDone += bytes
+            $0.active[path]?.done += bytes
+        }
     }
 
     /// A file is done (or failed): its bytes stay counted only if it succeeded.
     func end(_ path: String, succeeded: Bool) {
-        lock.lock()
-        if let a = active.removeValue(forKey: path), !succeeded { state.bytesDone -= a.done }
-        state.filesDone += 1
-        lock.unlock()
+        state.withLock {
+            if let a = $0.active.removeValue(forKey: path), !succeeded { $0.counts.bytesDone -= a.done }
+            $0.counts.filesDone += 1
+        }
     }
 
     public func snapshot() -> Snapshot {
-        lock.lock()
-        defer { lock.unlock() }
-        var s = state
+        var s = state.withLock { state in
+            var s = state.counts
+            s.active = state.active.values.sorted { $0.path < $1.path }
+            return s
+        }
         s.elapsed = Date().timeIntervalSince(started)
-        s.active = active.values.sorted { $0.path < $1.path }
         return s
     }
 }

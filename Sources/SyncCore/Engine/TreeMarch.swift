@@ -196,6 +196,7 @@ struct TreeMarch {
     let prefetch = 2
 
     /// Both sides of one folder, filled in by the lister threads.
+    // Unchecked: each side is written by its lister before it signals `done`, read after the wait.
     final class FolderListing: @unchecked Sendable {
         var source: Result<SortedEntries, Error> = .success(.empty)
         var destination: Result<SortedEntries, Error> = .success(.empty)

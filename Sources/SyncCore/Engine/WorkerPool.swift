@@ -4,6 +4,7 @@ import SyncHost
 /// A fixed set of OS threads running submitted jobs. Plugin calls block, so they run here and never
 /// on Swift's cooperative pool. `submit` blocks while the queue is full, which keeps a fast march
 /// from queueing a whole tree's worth of work.
+// Unchecked: its jobs need not be Sendable; each is handed to exactly one worker through the queue.
 final class WorkerPool: @unchecked Sendable {
     private let queue: BufferQueue<() -> Void>
     private let group = DispatchGroup()

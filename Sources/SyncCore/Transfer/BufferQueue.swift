@@ -8,6 +8,7 @@ import SyncHost
 /// is waiting: a queue feeding a pool of workers would otherwise wake every worker for every item.
 /// A full queue wakes its pusher once it has drained to half, so a fast producer refills it in one
 /// go instead of being woken for every item taken.
+// Unchecked: its state is guarded by a pthread mutex with two conditions (Mutex cannot wait).
 final class BufferQueue<Item>: @unchecked Sendable {
     private var items: [Item] = []
     private var head = 0

@@ -3,7 +3,7 @@ import SyncHost
 
 /// Something bytes are read from until it answers 0: a connector's reader, or one that survives
 /// a broken download.
-public protocol ByteSource: AnyObject {
+public protocol ByteSource: AnyObject, SendableMetatype {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 }
 

@@ -22,6 +22,7 @@ public struct StreamPump {
         public var hashes: [HashKind: String]
     }
 
+    // Unchecked: a buffer owned by one side at a time, handed over through the queue.
     private final class Slot: @unchecked Sendable {
         let buffer: UnsafeMutableRawBufferPointer
         var count = 0
@@ -140,6 +141,7 @@ extension StreamPump {
 }
 
 /// Hands a non-Sendable reference to the one other thread that uses it while this one waits.
+// Unchecked: the one thread it is handed to uses the value while the sender waits.
 struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
@@ -149,6 +151,8 @@ struct UncheckedBox<T>: @unchecked Sendable {
 /// costs the kernel a zeroed page per 4 KiB, which showed as a tenth of a migration's CPU.
 enum PumpBuffers {
     private static let lock = NSLock()
+    // Not a Mutex: raw buffers are not Sendable, and a Mutex would not take one given back in.
+    // Only touched under `lock`.
     nonisolated(unsafe) private static var free: [Int: [UnsafeMutableRawBufferPointer]] = [:]
     static let keep = 64
 

@@ -1,6 +1,7 @@
 import CSyncConnector
 import Foundation
 import SyncHashes
+import Synchronization
 
 /// One open account of a connector. Thread-safe as the ABI requires of connectors: several threads
 /// may call one session at once. Calls block; run them on threads you own.
@@ -9,62 +10,58 @@ import SyncHashes
 /// every call and every open reader or writer holds the connector session it started on, and an
 /// old one is closed only when the last of them lets go — the ABI forbids closing a session under
 /// its readers and writers.
-public final class Session: @unchecked Sendable {
+public final class Session: Sendable {
     public let plugin: Plugin
     public let services: HostServices
     var ops: sc_ops { plugin.ops.pointee }
-    private let configuration: () throws -> [String: OptionValue]
-    private var current: Handle
-    private let handleLock = NSLock()
-    private var closed = false
+    private let configuration: @Sendable () throws -> [String: OptionValue]
+    /// The connector session calls start on, and whether this session was closed. `reopen` holds
+    /// the lock while it opens the new one, so other callers wait for it rather than open their own.
+    private let state: Mutex<(current: Handle, closed: Bool)>
 
     /// Opens a session. `reload`, if given, supplies the configuration again when the session is
     /// re-opened (to pick up credentials refreshed meanwhile); otherwise `config` is used again.
     public init(
         plugin: Plugin, config: [String: OptionValue], services: HostServices = HostServices(),
-        reload: (() throws -> [String: OptionValue])? = nil
+        reload: (@Sendable () throws -> [String: OptionValue])? = nil
     ) throws {
         self.plugin = plugin
         self.services = services
         configuration = reload ?? { config }
-        current = try Handle.open(plugin: plugin, config: config, services: services, generation: 1)
+        state = Mutex((try Handle.open(plugin: plugin, config: config, services: services, generation: 1), false))
     }
 
     deinit { close() }
 
     public func close() {
-        handleLock.lock()
-        defer { handleLock.unlock() }
-        guard !closed else { return }
-        closed = true
-        current.retire()
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.closed = true
+            state.current.retire()
+        }
     }
 
     /// Counts re-openings; a caller that saw AUTH on generation g re-opens only if it is still g.
-    public var generation: Int {
-        handleLock.lock()
-        defer { handleLock.unlock() }
-        return current.generation
-    }
+    public var generation: Int { state.withLock { $0.current.generation } }
 
     /// Opens a fresh connector session (a new token, say) unless another caller already did since
     /// `generation` was read. Calls in flight finish on the old one, which closes after them.
     public func reopen(ifGeneration generation: Int) throws {
-        handleLock.lock()
-        defer { handleLock.unlock() }
-        guard !closed, current.generation == generation else { return }
-        let fresh = try Handle.open(
-            plugin: plugin, config: try configuration(), services: services, generation: generation + 1)
-        current.retire()
-        current = fresh
+        try state.withLock { state in
+            guard !state.closed, state.current.generation == generation else { return }
+            let fresh = try Handle.open(
+                plugin: plugin, config: try configuration(), services: services, generation: generation + 1)
+            state.current.retire()
+            state.current = fresh
+        }
     }
 
     /// The current connector session, held for the caller until it releases it.
     private func acquire() -> Handle {
-        handleLock.lock()
-        defer { handleLock.unlock() }
-        current.retain()
-        return current
+        state.withLock { state in
+            state.current.retain()
+            return state.current
+        }
     }
 
     /// Runs one call on the current connector session.
@@ -75,15 +72,16 @@ public final class Session: @unchecked Sendable {
     }
 
     /// One connector session (`sc_session`) and its host table, closed once retired and unused.
+    /// Unchecked: it holds the connector's session and host-table pointers, which the ABI makes
+    /// safe to use from any thread; its own count is under a Mutex.
     final class Handle: @unchecked Sendable {
         let pointer: OpaquePointer
         let generation: Int
         private let plugin: Plugin
         private let services: HostServices
         private let hostTable: UnsafeMutablePointer<sc_host>
-        private var users = 0
-        private var retired = false
-        private let lock = NSLock()
+        /// Calls and streams holding it; retired once a newer one replaced it or the session closed.
+        private let use = Mutex<(users: Int, retired: Bool)>((0, false))
 
         private init(
             pointer: OpaquePointer, table: UnsafeMutablePointer<sc_host>, plugin: Plugin, services: HostServices,
@@ -119,24 +117,22 @@ public final class Session: @unchecked Sendable {
         }
 
         func retain() {
-            lock.lock()
-            users += 1
-            lock.unlock()
+            use.withLock { $0.users += 1 }
         }
 
         func release() {
-            lock.lock()
-            users -= 1
-            let closeNow = retired && users == 0
-            lock.unlock()
+            let closeNow = use.withLock {
+                $0.users -= 1
+                return $0.retired && $0.users == 0
+            }
             if closeNow { closeConnectorSession() }
         }
 
         func retire() {
-            lock.lock()
-            let closeNow = !retired && users == 0
-            retired = true
-            lock.unlock()
+            let closeNow = use.withLock { use in
+                defer { use.retired = true }
+                return !use.retired && use.users == 0
+            }
             if closeNow { closeConnectorSession() }
         }
 
@@ -256,7 +252,7 @@ public final class Session: @unchecked Sendable {
             }
         }
         buffer[buffer.count - 1] = 0
-        return String(cString: buffer)
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     // MARK: Data

@@ -1,5 +1,6 @@
 import CSyncConnector
 import Foundation
+import Synchronization
 
 extension Plugin {
     /// Whether the connector has interactive account setup (ABI 1.1's `authorize`).
@@ -10,9 +11,11 @@ extension Plugin {
     /// when the given options already sufficed. Talks to the user through `services`.
     public func authorize(config: [String: OptionValue], services: HostServices) throws -> [String: OptionValue] {
         guard let authorize = ops.pointee.authorize else { return [:] }
-        let collected = CollectedCredentials()
+        // Handed over in one call or several, from any thread the connector uses.
+        let collected = Mutex<[String: OptionValue]>([:])
         let forwarding = HostServices(
-            log: services.log, credentialsChanged: { collected.merge($0) }, progress: services.progress,
+            log: services.log, credentialsChanged: { changes in collected.withLock { $0.merge(changes) { $1 } } },
+            progress: services.progress,
             tell: services.tell, ask: services.ask)
         let json = try JSONSerialization.data(withJSONObject: config.mapValues(\.jsonObject), options: [.sortedKeys])
         let table = forwarding.makeCTable()
@@ -20,24 +23,6 @@ extension Plugin {
         try withExtendedLifetime(forwarding) {
             try abiCall { err in String(decoding: json, as: UTF8.self).withCString { authorize(table, $0, err) } }
         }
-        return collected.values
-    }
-}
-
-/// Credentials a connector handed over during authorize(), possibly in several calls.
-private final class CollectedCredentials: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String: OptionValue] = [:]
-
-    func merge(_ changes: [String: OptionValue]) {
-        lock.lock()
-        stored.merge(changes) { $1 }
-        lock.unlock()
-    }
-
-    var values: [String: OptionValue] {
-        lock.lock()
-        defer { lock.unlock() }
-        return stored
+        return collected.withLock { $0 }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// What the host does with a session's callbacks. One per session; thread-safe.
-public final class HostServices: @unchecked Sendable {
+public final class HostServices: Sendable {
     public typealias LogHandler = @Sendable (_ level: LogLevel, _ message: String) -> Void
     public typealias CredentialsHandler = @Sendable (_ changes: [String: OptionValue]) -> Void
     public typealias ProgressHandler = @Sendable (_ what: String, _ done: Int64, _ total: Int64) -> Void

@@ -3,6 +3,7 @@ import SyncHashes
 
 /// A loaded, validated connector. Plugins are never unloaded (see DESIGN.md: dlclose of a Swift
 /// image breaks later runtime lookups), so the descriptor pointers stay valid for the process.
+// Unchecked: immutable, but it holds pointers into the loaded library (descriptor, ops table).
 public final class Plugin: @unchecked Sendable {
     public let file: String
     public let name: String

@@ -1,11 +1,12 @@
 import Foundation
+import Synchronization
 
 /// Finds and loads connectors. Search order (first provider of a name wins; later ones are reported):
 /// 1. `$SYNC_CORE_PLUGIN_PATH` — colon-separated folders (every `*.so` in them) or files;
 /// 2. `~/.local/lib/sync-core/plugins`;
 /// 3. the built-in folders: `<exe dir>/../lib/sync-core/plugins` (an installed tree) and the
 ///    executable's own folder (a build tree), where only `libSyncConnector*.so` are taken.
-public final class PluginHost: @unchecked Sendable {
+public final class PluginHost: Sendable {
     public struct Location: Sendable, Equatable {
         public var path: String
         /// In a build folder only files named libSyncConnector*.so are connectors.
@@ -17,10 +18,8 @@ public final class PluginHost: @unchecked Sendable {
     }
 
     public let locations: [Location]
-    public private(set) var plugins: [Plugin] = []
-    public private(set) var problems: [PluginProblem] = []
-    private var loaded = false
-    private let lock = NSLock()
+    /// What discovery found, once it ran (nil before the first `loadAll`).
+    private let found = Mutex<(plugins: [Plugin], problems: [PluginProblem])?>(nil)
 
     public init(locations: [Location]) { self.locations = locations }
 
@@ -55,20 +54,21 @@ public final class PluginHost: @unchecked Sendable {
     /// Loads every plugin once; later calls return the same result.
     @discardableResult
     public func loadAll() -> (plugins: [Plugin], problems: [PluginProblem]) {
-        lock.lock()
-        defer { lock.unlock() }
-        if !loaded {
-            loaded = true
-            discover()
+        found.withLock { found in
+            if let found { return found }
+            let discovered = discover()
+            found = discovered
+            return discovered
         }
-        return (plugins, problems)
     }
 
     public func plugin(named name: String) -> Plugin? {
         loadAll().plugins.first { $0.name == name }
     }
 
-    private func discover() {
+    private func discover() -> (plugins: [Plugin], problems: [PluginProblem]) {
+        var plugins: [Plugin] = []
+        var problems: [PluginProblem] = []
         var seenFiles = Set<String>()
         var byName: [String: Plugin] = [:]
         for file in candidateFiles() {
@@ -89,6 +89,7 @@ public final class PluginHost: @unchecked Sendable {
                 problems.append(error)
             }
         }
+        return (plugins, problems)
     }
 
     private func candidateFiles() -> [String] {

@@ -135,6 +135,6 @@ struct FetchCommand: ParsableCommand {
         }
         if job.state == .failed, let message = job.message { line += ": \(message)" }
         print(line)
-        fflush(stdout)
+        fflush(nil)  // a piped status line is seen as it happens (stdout itself is a global Swift 6 refuses here)
     }
 }

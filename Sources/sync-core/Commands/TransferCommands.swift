@@ -4,6 +4,7 @@ import SyncConfig
 import SyncCore
 import SyncHost
 import SyncState
+import Synchronization
 
 /// Flags shared by copy, sync and check.
 struct TransferOptions: ParsableArguments {
@@ -233,11 +234,14 @@ struct CheckCommand: ParsableCommand {
 }
 
 enum EventPrinter {
-    static let lock = NSLock()
+    /// Held while a line is written, so lines from several threads never interleave.
+    static let output = Mutex(())
 
     static func print(_ event: SyncEvent, json: Bool, verbose: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
+        output.withLock { _ in printUnlocked(event, json: json, verbose: verbose) }
+    }
+
+    private static func printUnlocked(_ event: SyncEvent, json: Bool, verbose: Bool) {
         if json {
             printJSONLine(object(event))
             return

@@ -1,17 +1,23 @@
 import Foundation
 import SyncCore
+import Synchronization
 
 /// A live view of a run on standard error: bytes, rate, ETA, files, and the files in flight.
 /// Redrawn a few times a second in place; other output goes through `printing` so that a line
 /// never lands in the middle of the display. With `json`, a `progress` event goes to standard
 /// output once a second instead.
-final class ProgressDisplay: @unchecked Sendable {
-    nonisolated(unsafe) static var current: ProgressDisplay?
+final class ProgressDisplay: Sendable {
+    /// The display on screen, if any, for `printing`.
+    private static let current = Mutex<ProgressDisplay?>(nil)
 
     private let progress: TransferProgress
-    private let lock = NSLock()
-    private var drawnLines = 0
-    private var running = true
+    /// What is on screen, shared by the drawing thread and `printing`: held while drawing, so a
+    /// line printed meanwhile never lands inside the display.
+    private let screen = Mutex(Screen())
+    private struct Screen {
+        var drawnLines = 0
+        var running = true
+    }
     private let stopped = DispatchSemaphore(value: 0)
     private let width: Int
     private let json: Bool
@@ -24,13 +30,13 @@ final class ProgressDisplay: @unchecked Sendable {
     }
 
     func start() {
-        ProgressDisplay.current = self
+        ProgressDisplay.current.withLock { $0 = self }
         let thread = Thread { [self] in
             while true {
-                lock.lock()
-                let go = running
-                if go { draw() }
-                lock.unlock()
+                let go = screen.withLock { screen in
+                    if screen.running { draw(&screen) }
+                    return screen.running
+                }
                 if !go { break }
                 Thread.sleep(forTimeInterval: json ? 1 : 0.25)
             }
@@ -42,36 +48,36 @@ final class ProgressDisplay: @unchecked Sendable {
 
     /// Clears the display for good (before the summary).
     func stop() {
-        lock.lock()
-        let wasRunning = running
-        running = false
-        clear()
-        lock.unlock()
+        let wasRunning = screen.withLock { screen in
+            defer { screen.running = false }
+            clear(&screen)
+            return screen.running
+        }
         guard wasRunning else { return }
         stopped.wait()
-        ProgressDisplay.current = nil
+        ProgressDisplay.current.withLock { $0 = nil }
     }
 
     /// Runs `body` (which prints) with the display cleared, then draws it again.
     static func printing(_ body: () -> Void) {
-        guard let display = current else { return body() }
-        display.lock.lock()
-        display.clear()
-        body()
-        if display.running { display.draw() }
-        display.lock.unlock()
+        guard let display = current.withLock({ $0 }) else { return body() }
+        display.screen.withLock { screen in
+            display.clear(&screen)
+            body()
+            if screen.running { display.draw(&screen) }
+        }
     }
 
-    private func clear() {
-        guard !json, drawnLines > 0 else { return }
+    private func clear(_ screen: inout Screen) {
+        guard !json, screen.drawnLines > 0 else { return }
         var out = "\r\u{1B}[2K"
-        for _ in 1..<drawnLines { out += "\u{1B}[1A\u{1B}[2K" }
+        for _ in 1..<screen.drawnLines { out += "\u{1B}[1A\u{1B}[2K" }
         write(out)
-        drawnLines = 0
+        screen.drawnLines = 0
     }
 
-    private func draw() {
-        clear()
+    private func draw(_ screen: inout Screen) {
+        clear(&screen)
         let s = progress.snapshot()
         if json {
             var object: [String: Any] = [
@@ -80,9 +86,7 @@ final class ProgressDisplay: @unchecked Sendable {
                 "active": s.active.map { ["path": $0.path, "bytes": $0.done, "size": $0.total ?? -1] },
             ]
             if let eta = s.eta { object["eta"] = eta }
-            EventPrinter.lock.lock()
-            printJSONLine(object)
-            EventPrinter.lock.unlock()
+            EventPrinter.output.withLock { _ in printJSONLine(object) }
             return
         }
         var lines = [
@@ -95,7 +99,7 @@ final class ProgressDisplay: @unchecked Sendable {
             lines.append(" * \(a.path)\(percent)")
         }
         write(lines.map { String($0.prefix(width - 1)) }.joined(separator: "\n"))
-        drawnLines = lines.count
+        screen.drawnLines = lines.count
     }
 
     private func write(_ text: String) {

@@ -102,8 +102,8 @@ enum TestSupport {
         env["SYNC_CORE_CONFIG"] = nil
         process.environment = env
         if let output {
-            FileManager.default.createFile(atPath: output + ".out", contents: nil)
-            FileManager.default.createFile(atPath: output + ".err", contents: nil)
+            _ = FileManager.default.createFile(atPath: output + ".out", contents: nil)
+            _ = FileManager.default.createFile(atPath: output + ".err", contents: nil)
             process.standardOutput = FileHandle(forWritingAtPath: output + ".out")
             process.standardError = FileHandle(forWritingAtPath: output + ".err")
         } else {
