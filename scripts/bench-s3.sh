@@ -53,12 +53,13 @@ done
 kill -9 "$moto" 2>/dev/null || true
 trap - EXIT
 
+column_median() { awk -v c="$2" '{print $c}' "$1" | median_of; }  # file, column
 row() {  # label, set, direction, MiB or files, unit, target ratio
-    local sc_t sc_c rc_t rc_c ratio
-    read -r sc_t sc_c < <(sort -g "$work/s3-$3-$2.sc" | head -n 1)
-    read -r rc_t rc_c < <(sort -g "$work/s3-$3-$2.rc" | head -n 1)
-    ratio=$(pct "$rc_t" "$sc_t")
-    echo "| $1 | $(rate "$4" "$sc_t") $5 (${sc_t} s; moto ${sc_c} s CPU) | $(rate "$4" "$rc_t") $5 (${rc_t} s; moto ${rc_c} s CPU) | at least $6% of rclone | ${ratio}%, $(verdict "$ratio" "$6") |"
+    local sc_t sc_c rc_t rc_c pairs
+    sc_t=$(column_median "$work/s3-$3-$2.sc" 1); sc_c=$(column_median "$work/s3-$3-$2.sc" 2)
+    rc_t=$(column_median "$work/s3-$3-$2.rc" 1); rc_c=$(column_median "$work/s3-$3-$2.rc" 2)
+    pairs=$(paired "$work/s3-$3-$2.sc" "$work/s3-$3-$2.rc")
+    echo "| $1 | $(rate "$4" "$sc_t") $5 (${sc_t} s; moto ${sc_c} s CPU) | $(rate "$4" "$rc_t") $5 (${rc_t} s; moto ${rc_c} s CPU) | at least $6% of rclone | $(ratio_text "$pairs" 100 %), $(verdict "$(awk '{print $1 * 100}' <<<"$pairs")" "$6") |"
 }
 cat >> docs/benchmarks.md <<MD
 
@@ -67,7 +68,8 @@ cat >> docs/benchmarks.md <<MD
 moto_server $(python3 -c 'import moto; print(moto.__version__)') on 127.0.0.1, sharing the machine's $(nproc) cores with the tool
 measured; both tools with their defaults (4 transfers; sync-core: 8 MiB parts, 4 in flight,
 Content-MD5 on every PUT, part ETags and the final multipart ETag checked; rclone: 5 MiB parts, 4 in
-flight). Best of $runs runs; "moto … s CPU" is the server's CPU time in that run, which is the limit
+flight). $runs pairs, the tools taking turns: medians, and the ratio of rclone's time to sync-core's
+in each pair; "moto … s CPU" is the server's CPU time in a run (median), which is the limit
 on uploads and small objects (moto is one Python process).
 
 | measurement | sync-core | rclone copy | target | result |

@@ -90,10 +90,13 @@ for i in $(seq "$runs"); do
     rm -rf "$root/sf-small"; sync
     timed "$work/sftp-up-small.sc" sc copy "$smalls" "sftp:bench/sc-small"
     rm -rf "$root/sc-small"; sync
+    # rclone takes its turn once: at one md5sum command per file it takes minutes here (see the note
+    # below), so that row has one pair.
+    if [ "$i" = 1 ]; then
+        timed "$work/sftp-up-small.rc" rc copy "$smalls" "nas:$root/rc-small"
+        rm -rf "$root/rc-small"; sync
+    fi
 done
-# rclone runs once: at one md5sum command per file it takes minutes here (see the note below).
-timed "$work/sftp-up-small.rc" rc copy "$smalls" "nas:$root/rc-small"
-rm -rf "$root/rc-small"; sync
 # How sync-core verified the small files: requests to the server's hashing processes.
 "$bin/sync-core" copy -v "$smalls" "sftp:bench/sc-small-v" --no-progress > /dev/null 2> "$work/sftp-verify.log"
 hash_batches=$(grep -c "sftp: one sha1sum for" "$work/sftp-verify.log" || true)
@@ -104,26 +107,25 @@ kill -9 "$sshd" 2>/dev/null || true
 trap - EXIT
 rm -rf "$root"
 
-best() { sort -g "$1" | head -n 1; }
+column_median() { awk -v c="$2" '{print $c}' "$1" | median_of; }  # file, column
 cell() {  # file, amount, unit
     local t c
-    read -r t c < <(best "$1")
+    t=$(column_median "$1" 1); c=$(column_median "$1" 2)
     echo "$(rate "$2" "$t") $3 (${t} s; sshd ${c} s CPU)"
 }
 ratio_row() {  # label, set, amount, unit, reference tool, target percent
-    local sc_t rc_t ref_t ratio
-    sc_t=$(best "$work/sftp-$2.sc" | cut -d' ' -f1)
-    ref_t=$(best "$work/sftp-$2.$5" | cut -d' ' -f1)
-    ratio=$(pct "$ref_t" "$sc_t")
-    echo "| $1 | $(cell "$work/sftp-$2.sc" "$3" "$4") | $(cell "$work/sftp-$2.sf" "$3" "$4") | $(cell "$work/sftp-$2.rc" "$3" "$4") | at least $6% of $([ "$5" = sf ] && echo sftp || echo rclone) | ${ratio}%, $(verdict "$ratio" "$6") |"
+    local pairs
+    pairs=$(paired "$work/sftp-$2.sc" "$work/sftp-$2.$5")
+    echo "| $1 | $(cell "$work/sftp-$2.sc" "$3" "$4") | $(cell "$work/sftp-$2.sf" "$3" "$4") | $(cell "$work/sftp-$2.rc" "$3" "$4") | at least $6% of $([ "$5" = sf ] && echo sftp || echo rclone) | $(ratio_text "$pairs" 100 %), $(verdict "$(awk '{print $1 * 100}' <<<"$pairs")" "$6") |"
 }
 cat >> docs/benchmarks.md <<MD
 
 ## SFTP against OpenSSH's sshd (issue: SFTP), side by side with sftp and rclone $(rclone version 2>/dev/null | head -n 1 | awk '{print $2}')
 
 $(/usr/sbin/sshd -V 2>&1 | head -n 1 | cut -d, -f1) on 127.0.0.1 (internal-sftp), sharing the machine's $(nproc) cores with the
-tool measured; the server writes to the same disk. Best of $runs runs; "sshd … s CPU" is the
-server's CPU time in that run (encryption, and the hashing the tools ask of it). sync-core verifies
+tool measured; the server writes to the same disk. $runs rounds, the tools taking turns: medians,
+and the ratio of the reference's time to sync-core's in each round; "sshd … s CPU" is the
+server's CPU time in a run (median) (encryption, and the hashing the tools ask of it). sync-core verifies
 every upload with the server's SHA-1 (sha1sum: small files through one hashing process per
 session, the 1 GiB file while it is written) against the SHA-1 of the bytes it sent; rclone verifies with one md5sum command per file; OpenSSH's sftp
 verifies nothing. Defaults otherwise (4 transfers for both sync-core and rclone).
