@@ -11,6 +11,8 @@ final class LocalReader: ConnectorReader {
     /// kernel again (one system call less per small file).
     private let regular: Bool
     private var atEnd = false
+    /// The file's size when opened.
+    let fileSize: Int64
 
     init(path abs: String, shown: String, offset: Int64, length: Int64?) throws {
         self.shown = shown
@@ -22,6 +24,7 @@ final class LocalReader: ConnectorReader {
             throw ConnectorFailure(.isADirectory, "read '\(shown)': is a folder")
         }
         regular = st.st_mode & S_IFMT == S_IFREG
+        fileSize = Int64(st.st_size)
         position = offset
         remaining = length
         // Tell the kernel we read front to back: larger read-ahead. (Pointless for a file that

@@ -8,7 +8,7 @@ extension LocalConnector {
         }
         let reader = try LocalReader(path: try paths.resolve(path), shown: paths.shown(path), offset: 0, length: nil)
         defer { reader.close() }
-        var hasher = MultiHasher([kind])
+        var hasher = MultiHasher([kind], size: reader.fileSize)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         while true {

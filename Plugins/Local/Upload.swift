@@ -61,7 +61,7 @@ final class LocalWriter: SuspendableWriter {
             fd = opened
             unnamed = true
             written = 0
-            hasher = options.wantHashes.isEmpty ? nil : MultiHasher(options.wantHashes)
+            hasher = options.wantHashes.isEmpty ? nil : MultiHasher(options.wantHashes, size: options.size)
             return
         }
         var st = stat()
@@ -83,7 +83,9 @@ final class LocalWriter: SuspendableWriter {
                 startOffset = confirmed
                 lastCheckpoint = confirmed
                 // finish() reports hashes of the whole file, so hash what is already there.
-                hasher = options.wantHashes.isEmpty ? nil : try LocalWriter.rehash(partial, options.wantHashes)
+                hasher =
+                    options.wantHashes.isEmpty
+                    ? nil : try LocalWriter.rehash(partial, options.wantHashes, size: options.size)
                 return
             }
             if existing >= 0 { Glibc.close(existing) }
@@ -100,7 +102,7 @@ final class LocalWriter: SuspendableWriter {
         guard created >= 0 else { throw ConnectorFailure.posix(errno, "create", shown) }
         fd = created
         written = 0
-        hasher = options.wantHashes.isEmpty ? nil : MultiHasher(options.wantHashes)
+        hasher = options.wantHashes.isEmpty ? nil : MultiHasher(options.wantHashes, size: options.size)
         if let size = options.size, size >= LocalWriter.checkpointInterval {
             // Reserve a large file's space up front: a full disk fails now, not after most of the
             // copy. (Small files skip it: on a busy disk every extra metadata operation shows.)
@@ -180,9 +182,10 @@ final class LocalWriter: SuspendableWriter {
     }
 
     /// Hashes the bytes already in a resumed partial file so finish() can still report hashes.
-    private static func rehash(_ file: String, _ kinds: Set<HashKind>) throws -> MultiHasher {
-        var hasher = MultiHasher(kinds)
+    /// `size` is the whole file's (known to a resumed upload), which GCID needs first.
+    private static func rehash(_ file: String, _ kinds: Set<HashKind>, size: Int64?) throws -> MultiHasher {
         let reader = try LocalReader(path: file, shown: file, offset: 0, length: nil)
+        var hasher = MultiHasher(kinds, size: size)
         defer { reader.close() }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }

@@ -64,7 +64,7 @@ final class SFTPWriter: SuspendableWriter {
             }
             return created
         }
-        localHasher = local.isEmpty ? nil : MultiHasher(local)
+        localHasher = local.isEmpty ? nil : MultiHasher(local, size: options.size)
         if connector.sessionsPerFile > 1, let size = options.size, size >= SFTPWriter.parallelThreshold {
             parallel = SFTPParallelWrite(
                 pool: connector.pool, remote: partial, path: path, sessions: connector.sessionsPerFile,

@@ -426,7 +426,7 @@ extension ConformanceSuite {
         let block = pattern(chunk, seed: 19)
         let before = residentBytes()
         let writer = try c.session.openWriter(p, options: .init(size: Int64(size), wantHashes: c.verifiableKinds))
-        var expected = MultiHasher(c.verifiableKinds)
+        var expected = MultiHasher(c.verifiableKinds, size: Int64(size))
         var peak: Int64 = 0
         try block.withUnsafeBytes { raw in
             for _ in 0..<(size / chunk) {
@@ -445,7 +445,7 @@ extension ConformanceSuite {
         }
         let reader = try c.session.openReader(p)
         defer { reader.close() }
-        var readBack = MultiHasher(c.verifiableKinds)
+        var readBack = MultiHasher(c.verifiableKinds, size: Int64(size))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buffer.deallocate() }
         var total = 0

@@ -33,23 +33,26 @@ public struct CryptoHasher<H: HashFunction>: StreamHasher {
 public struct MultiHasher {
     private var hashers: [(HashKind, any StreamHasher)]
 
-    /// Kinds without a local implementation (provider composites not yet written) are skipped;
-    /// `kinds` tells which ones are computed.
-    public init(_ wanted: some Sequence<HashKind>) {
-        hashers = Set(wanted).sorted().compactMap { kind in MultiHasher.make(kind).map { (kind, $0) } }
+    /// Kinds without a local implementation (provider composites not yet written) are skipped, and
+    /// so is a kind that needs the size first (GCID) when `size` is nil; `kinds` tells which ones
+    /// are computed.
+    public init(_ wanted: some Sequence<HashKind>, size: Int64? = nil) {
+        hashers = Set(wanted).sorted().compactMap { kind in MultiHasher.make(kind, size: size).map { (kind, $0) } }
     }
 
     public var kinds: [HashKind] { hashers.map(\.0) }
 
-    public static func canCompute(_ kind: HashKind) -> Bool { make(kind) != nil }
+    /// Whether this build computes `kind` (for GCID: given the file's size).
+    public static func canCompute(_ kind: HashKind) -> Bool { make(kind, size: 0) != nil }
 
-    private static func make(_ kind: HashKind) -> (any StreamHasher)? {
+    private static func make(_ kind: HashKind, size: Int64?) -> (any StreamHasher)? {
         switch kind {
         case .crc32: CRC32Hasher()
         case .md5: CryptoHasher<Insecure.MD5>()
         case .sha1: CryptoHasher<Insecure.SHA1>()
         case .sha256: CryptoHasher<SHA256>()
-        case .dropbox, .quickxor, .gcid: nil
+        case .gcid: size.map { GCIDHasher(size: $0) }
+        case .dropbox, .quickxor: nil
         }
     }
 
@@ -65,7 +68,7 @@ public struct MultiHasher {
 
     /// Hashes of an in-memory value (tests and small payloads).
     public static func digest(_ bytes: [UInt8], _ kinds: some Sequence<HashKind>) -> [HashKind: String] {
-        var hasher = MultiHasher(kinds)
+        var hasher = MultiHasher(kinds, size: Int64(bytes.count))
         bytes.withUnsafeBytes { hasher.update($0) }
         return hasher.finalize()
     }

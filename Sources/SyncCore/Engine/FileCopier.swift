@@ -320,7 +320,7 @@ struct FileCopier {
     private func hashPrefix(_ entry: Entry, _ path: String, upTo count: Int64, _ kinds: [HashKind]) throws
         -> MultiHasher
     {
-        var hasher = MultiHasher(kinds)
+        var hasher = MultiHasher(kinds, size: entry.size)
         let reader = try openSource(entry, path, offset: 0, length: count)
         defer { reader.close() }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pump.bufferSize, alignment: 64)

@@ -55,7 +55,8 @@ public struct StreamPump {
     ) throws -> Outcome {
         if let expectedSize, expectedSize < Int64(bufferSize) {
             return try runDirect(
-                from: reader, to: writer, hasher: continuing ?? (kinds.isEmpty ? nil : MultiHasher(kinds)),
+                from: reader, to: writer,
+                hasher: continuing ?? (kinds.isEmpty ? nil : MultiHasher(kinds, size: expectedSize)),
                 capacity: max(16 << 10, Int(expectedSize) + 1), progress: progress)
         }
         let free = BufferQueue<Slot>()
@@ -90,7 +91,9 @@ public struct StreamPump {
             done.wait()
         }
 
-        var hasher = continuing ?? (kinds.isEmpty ? nil : MultiHasher(kinds))
+        // Without `continuing` the reader starts at 0, so the size expected is the file's (GCID
+        // needs it before the first byte).
+        var hasher = continuing ?? (kinds.isEmpty ? nil : MultiHasher(kinds, size: expectedSize))
         var total: Int64 = 0
         while let item = filled.pop() {
             switch item {
