@@ -103,17 +103,22 @@ let package = Package(
             dependencies: ["EmulatorKit", "CCRC32", .product(name: "Crypto", package: "swift-crypto")],
             path: "Emulators/Putio"
         ),
+        .target(
+            name: "PikPakEmulator",
+            dependencies: ["EmulatorKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Emulators/PikPak"
+        ),
         .executableTarget(
             name: "sync-emulator",
             dependencies: [
-                "PutioEmulator", "EmulatorKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PutioEmulator", "PikPakEmulator", "EmulatorKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "SyncCoreTests",
             dependencies: [
                 "SyncCore", "SyncConfig", "SyncState", "SyncHost", "SyncConformance", "SyncHashes", "CSyncConnector", "ConnectorKit", "EmulatorKit",
-                "PutioEmulator", "CCRC32",
+                "PutioEmulator", "PikPakEmulator", "CCRC32",
             ],
             // C sources the tests compile with the system compiler, as third parties would.
             exclude: ["Fixtures"]

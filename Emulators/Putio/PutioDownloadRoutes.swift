@@ -57,61 +57,29 @@ extension PutioEmulator {
     /// The storage host: no auth, the signature is the credential. 206 for ranges, 416 past the end.
     func storageDownload(_ r: EmulatorRequest) -> EmulatorResponse {
         let idText = r.path.dropFirst("/download/".count)
-        let found: (blob: String, size: Int64, fault: String?)? = withLock {
+        let found: (blob: String, size: Int64, fault: RangedFile.Fault?)? = withLock {
             guard let signature = r.queryValue("u"), let grant = grants[signature], grant.expires > Date(),
                 String(grant.id) == idText, let n = accounts[grant.account]?.nodes[grant.id],
                 let blob = grant.mp4 ? n.mp4Blob : n.blob
             else { return nil }
-            var fault: String?
+            var fault: RangedFile.Fault?
             if faults.droppedDownloads > 0 {
                 faults.droppedDownloads -= 1
-                fault = "drop"
+                fault = .drop
             } else if faults.truncatedDownloads > 0 {
                 faults.truncatedDownloads -= 1
-                fault = "truncate"
+                fault = .truncate
             } else if dice.roll(faults.rates.truncatedDownloads) {
-                fault = dice.roll(0.5) ? "drop" : "truncate"
+                fault = dice.roll(0.5) ? .drop : .truncate
             }
             return (blob, grant.mp4 ? n.mp4Size : n.size, fault)
         }
         guard let found else { return EmulatorResponse(status: 403, body: .bytes(Array("Forbidden".utf8))) }
-        var start: Int64 = 0
-        var end = found.size - 1
-        var status = 200
-        var headers = [("Accept-Ranges", "bytes"), ("Content-Type", "application/octet-stream")]
-        if let range = r.header("Range") {
-            guard let (s, e) = Self.parseRange(range, size: found.size) else {
-                return EmulatorResponse(status: 416, headers: [("Content-Range", "bytes */\(found.size)")])
-            }
-            start = s
-            end = e
-            status = 206
-            headers.append(("Content-Range", "bytes \(s)-\(e)/\(found.size)"))
+        let answer = RangedFile.response(
+            path: found.blob, size: found.size, range: r.header("Range"), fault: found.fault)
+        if case .file(_, _, let length) = answer.body {
+            withLock { downloadedBytes += answer.dropAfterBytes ?? length }
         }
-        var length = max(0, end - start + 1)
-        var dropAfter: Int64?
-        switch found.fault {
-        case "drop": dropAfter = length / 2
-        case "truncate": length /= 2
-        default: break
-        }
-        withLock { downloadedBytes += dropAfter ?? length }
-        return EmulatorResponse(
-            status: status, headers: headers, body: .file(path: found.blob, offset: start, length: length),
-            dropAfterBytes: dropAfter)
-    }
-
-    /// `bytes=a-b`, `bytes=a-`, `bytes=-n`; nil when unsatisfiable.
-    static func parseRange(_ header: String, size: Int64) -> (Int64, Int64)? {
-        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
-        let spec = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard spec.count == 2 else { return nil }
-        if spec[0].isEmpty {
-            guard let n = Int64(spec[1]), n > 0, size > 0 else { return nil }
-            return (max(0, size - n), size - 1)
-        }
-        guard let s = Int64(spec[0]), s < size else { return nil }
-        let e = spec[1].isEmpty ? size - 1 : min(Int64(spec[1]) ?? -1, size - 1)
-        return e >= s ? (s, e) : nil
+        return answer
     }
 }

@@ -14,7 +14,7 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
     /// Signed download URLs: signature → (account, file id, expiry).
     var grants: [String: (account: String, id: Int64, expires: Date, mp4: Bool)] = [:]
     public var downloadURLLifetime: TimeInterval = 3600
-    let blobs: String
+    let blobs: BlobStore
     private let server: EmulatorServer
     var requestCounts: [String: Int] = [:]
     /// Body bytes the storage host has sent (or begun to send) since the last reset.
@@ -24,8 +24,7 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
     var clock: () -> Int64 = { Int64(Date().timeIntervalSince1970) }
 
     public init(threads: Int = 2) throws {
-        blobs = NSTemporaryDirectory() + "putio-emulator-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
+        blobs = try BlobStore(prefix: "putio-emulator")
         server = EmulatorServer(threads: threads)
     }
 
@@ -42,7 +41,7 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
 
     public func stop() {
         server.stop()
-        try? FileManager.default.removeItem(atPath: blobs)
+        blobs.removeAll()
     }
 
     /// Adds an account and returns its token (random unless given).
@@ -109,7 +108,7 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
         return nextId
     }
 
-    func newBlobPath() -> String { blobs + "/" + UUID().uuidString }
+    func newBlobPath() -> String { blobs.newPath() }
 
     // MARK: - Routing
 
@@ -178,7 +177,7 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
         let path = r.path.split(separator: "/").map(String.init)
         func on(_ method: String, _ pattern: String) -> [String]? {
             guard r.method == method else { return nil }
-            return Self.match(path, pattern)
+            return RoutePattern.match(path, pattern)
         }
         if on("GET", "v2/account/info") != nil { return accountInfo(a) }
         if on("GET", "v2/files/list") != nil { return list(r, a) }
@@ -206,17 +205,6 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
         if let id = on("DELETE", "files/*") { return tusDelete(id[0], a) }
         if path.count >= 2, path[1] == "transfers", let answer = transfersRoute(r, a, path) { return answer }
         return PutioJSON.error(404, "NOT_FOUND", "No route for \(r.method) \(r.path)")
-    }
-
-    /// Matches path segments against a pattern where `*` captures one segment.
-    static func match(_ path: [String], _ pattern: String) -> [String]? {
-        let want = pattern.split(separator: "/").map(String.init)
-        guard want.count == path.count else { return nil }
-        var captured: [String] = []
-        for (w, p) in zip(want, path) {
-            if w == "*" { captured.append(p) } else if w != p { return nil }
-        }
-        return captured
     }
 
     func accountInfo(_ a: PutioAccount) -> EmulatorResponse {

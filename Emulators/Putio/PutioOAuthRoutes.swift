@@ -51,7 +51,7 @@ extension PutioEmulator {
         withLock {
             let parts = Array(r.path.split(separator: "/").map(String.init).dropFirst(2))
             func on(_ method: String, _ pattern: String) -> [String]? {
-                r.method == method ? Self.match(parts, pattern) : nil
+                r.method == method ? RoutePattern.match(parts, pattern) : nil
             }
             if on("GET", "authenticate") != nil { return authorize(r) }
             if on("POST", "access_token") ?? on("GET", "access_token") != nil { return token(r) }

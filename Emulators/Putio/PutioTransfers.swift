@@ -56,7 +56,7 @@ extension PutioEmulator {
 
     func transfersRoute(_ r: EmulatorRequest, _ a: PutioAccount, _ path: [String]) -> EmulatorResponse? {
         func on(_ method: String, _ pattern: String) -> [String]? {
-            r.method == method ? Self.match(path, pattern) : nil
+            r.method == method ? RoutePattern.match(path, pattern) : nil
         }
         if on("POST", "v2/transfers/add") != nil { return addTransfer(r, a) }
         if on("GET", "v2/transfers/list") != nil {

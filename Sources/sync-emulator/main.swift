@@ -1,6 +1,7 @@
 import ArgumentParser
 import EmulatorKit
 import Foundation
+import PikPakEmulator
 import PutioEmulator
 
 /// Runs a provider emulator by hand (the demo uses it too). Tests start emulators in-process instead.
@@ -8,7 +9,7 @@ struct SyncEmulator: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync-emulator",
         abstract: "Run a provider emulator on 127.0.0.1 (for the demo and manual testing).",
-        subcommands: [Putio.self])
+        subcommands: [Putio.self, PikPak.self])
 }
 
 struct Putio: ParsableCommand {
@@ -59,27 +60,63 @@ struct Putio: ParsableCommand {
         default: throw ValidationError("--faults must be 'bad-day' or 'none'")
         }
         let bound = try emulator.start(port: port)
-        if let tokensFile {
-            let data = try JSONSerialization.data(withJSONObject: tokens, options: [.sortedKeys])
-            let temp = tokensFile + ".tmp"
-            _ = FileManager.default.createFile(atPath: temp, contents: data, attributes: [.posixPermissions: 0o600])
-            _ = rename(temp, tokensFile)
-        }
+        if let tokensFile { try writePrivateJSON(tokens, to: tokensFile) }
         print("putio emulator listening on http://127.0.0.1:\(bound) (accounts: \(names.joined(separator: ", ")))")
         fflush(nil)  // every stream: stdout is a global Swift 6 will not touch from here
-        // Serve until SIGINT or SIGTERM, then clean up the blobs. (A dispatch signal source would not
-        // see a signal set to SIG_IGN on Linux, where it is built on signalfd.)
-        signal(SIGINT) { _ in stopSignal = 1 }
-        signal(SIGTERM) { _ in stopSignal = 1 }
-        // A parent may have started us with these blocked (the mask is inherited): unblock them.
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        sigaddset(&stopSignals, SIGINT)
-        sigaddset(&stopSignals, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
-        while stopSignal == 0 { usleep(100_000) }
+        waitForStopSignal()
         emulator.stop()
     }
+}
+
+struct PikPak: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pikpak", abstract: "Emulate PikPak's user, drive, storage and download hosts.")
+
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 0
+    @Option(help: "Accounts to create, comma-separated (each signs in with its name and a random password).")
+    var accounts = "a,b"
+    @Option(help: "Write the accounts' passwords here as JSON (mode 0600); they are never printed.")
+    var passwordsFile: String?
+
+    func run() throws {
+        let emulator = try PikPakEmulator(threads: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
+        let names = accounts.split(separator: ",").map(String.init).filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw ValidationError("--accounts names no account") }
+        var passwords: [String: String] = [:]
+        for name in names {
+            let password = "pw-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            emulator.addAccount(name, password: password)
+            passwords[name] = password
+        }
+        let bound = try emulator.start(port: port)
+        if let passwordsFile { try writePrivateJSON(passwords, to: passwordsFile) }
+        print("pikpak emulator listening on http://127.0.0.1:\(bound) (accounts: \(names.joined(separator: ", ")))")
+        fflush(nil)
+        waitForStopSignal()
+        emulator.stop()
+    }
+}
+
+/// Writes `object` as JSON readable by its owner only, replacing `path` in one step.
+func writePrivateJSON(_ object: [String: String], to path: String) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    let temp = path + ".tmp"
+    _ = FileManager.default.createFile(atPath: temp, contents: data, attributes: [.posixPermissions: 0o600])
+    _ = rename(temp, path)
+}
+
+/// Serves until SIGINT or SIGTERM. (A dispatch signal source would not see a signal set to SIG_IGN
+/// on Linux, where it is built on signalfd.)
+func waitForStopSignal() {
+    signal(SIGINT) { _ in stopSignal = 1 }
+    signal(SIGTERM) { _ in stopSignal = 1 }
+    // A parent may have started us with these blocked (the mask is inherited): unblock them.
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGINT)
+    sigaddset(&stopSignals, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+    while stopSignal == 0 { usleep(100_000) }
 }
 
 /// Set by the signal handler only; read by the serving loop. A signal handler may store nothing else.
