@@ -150,13 +150,17 @@ extension PikPakEmulator {
         let apply: () -> Void
         switch op {
         case "batchTrash":
-            apply = { for n in nodes { a.subtree(n.id).forEach { $0.trashed = true } } }
+            apply = {
+                for n in nodes {
+                    for inside in a.subtree(n.id) { inside.trashed = true }
+                }
+            }
         case "batchUntrash":
             apply = {
                 for n in nodes {
                     // Restored onto a name a live item took meanwhile: numbered, as PikPak does.
                     let free = a.freeName(n.name, in: n.parentId)
-                    a.subtree(n.id).forEach { $0.trashed = false }
+                    for inside in a.subtree(n.id) { inside.trashed = false }
                     n.name = free
                 }
             }
