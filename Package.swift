@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SyncConnectorPutio", type: .dynamic, targets: ["PutioConnector"]),
         .library(name: "SyncConnectorS3", type: .dynamic, targets: ["S3Connector"]),
         .library(name: "SyncConnectorSFTP", type: .dynamic, targets: ["SFTPConnector"]),
+        .library(name: "SyncConnectorPikPak", type: .dynamic, targets: ["PikPakConnector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,6 +66,11 @@ let package = Package(
         .executableTarget(name: "sync-bench", dependencies: ["SyncCore", "SyncHost"]),
         .target(name: "LocalConnector", dependencies: ["ConnectorKit"], path: "Plugins/Local"),
         .target(name: "PutioConnector", dependencies: ["ConnectorKit"], path: "Plugins/Putio"),
+        .target(
+            name: "PikPakConnector",
+            dependencies: ["ConnectorKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Plugins/PikPak"
+        ),
         .target(
             name: "S3Connector",
             dependencies: ["ConnectorKit", .product(name: "Crypto", package: "swift-crypto")],

@@ -127,7 +127,9 @@ extension PikPakEmulator {
         if strikes(\.renameUncompleted) {
             return PikPakJSON.error(400, "file_rename_uncompleted", code: 9, "The file is being moved; try again later")
         }
-        if name == n.name { return PikPakJSON.error(400, "file_rename_to_same_name", code: 3, "Same name") }
+        if name.utf8.elementsEqual(n.name.utf8) {
+            return PikPakJSON.error(400, "file_rename_to_same_name", code: 3, "Same name")
+        }
         if a.child(of: n.parentId, named: name, except: n.id) != nil {
             return PikPakJSON.error(400, "file_duplicated_name", code: 3, "File name cannot be repeated")
         }

@@ -50,6 +50,9 @@ public struct OAuthToken: Sendable, Equatable {
         return out
     }
 
+    /// An expiry as the `token_expiry` option holds it (RFC 3339).
+    public static func formatExpiry(_ date: Date) -> String { format(date) }
+
     static func format(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]

@@ -1,0 +1,128 @@
+import ConnectorKit
+import Crypto
+import Foundation
+import Glibc
+
+/// The object store an upload ticket points at (pikpak.md §3.6 step 2): S3's PUT, or initiate /
+/// parts / complete (abort on failure), signed with SigV4 and the ticket's temporary credentials.
+/// The URL is `https://<endpoint>/<key>`, or the account's `storage_url` and the key.
+struct PikPakStorage {
+    private let url: String
+    private let hostHeader: String
+    private let path: String
+    private let signer: SigV4Signer
+    private let http: HTTPClient
+
+    init(_ params: [String: Any], settings: PikPakSettings, http: HTTPClient) throws {
+        guard let key = params["key"] as? String, !key.isEmpty, let endpoint = params["endpoint"] as? String,
+            let id = params["access_key_id"] as? String, let secret = params["access_key_secret"] as? String
+        else { throw ConnectorFailure(.transient, "pikpak: the upload ticket's storage parameters are incomplete") }
+        let base =
+            !settings.storageURL.isEmpty
+            ? settings.storageURL
+            : endpoint.contains("://") ? PikPakSettings.trimmed(endpoint) : "https://" + endpoint
+        path = SigV4Signer.encodePath(key)
+        url = base + path
+        guard let parsed = URL(string: base), let name = parsed.host else {
+            throw ConnectorFailure(.invalidArgument, "pikpak: storage address '\(base)' is not a URL")
+        }
+        hostHeader = parsed.port.map { "\(name):\($0)" } ?? name
+        signer = SigV4Signer(
+            credentials: .init(
+                accessKeyID: id, secretAccessKey: secret, sessionToken: params["security_token"] as? String),
+            region: "pikpak")
+        self.http = http
+        http.redactor.register(secret)
+        if let token = params["security_token"] as? String { http.redactor.register(token) }
+    }
+
+    /// One PUT of the whole spool.
+    func put(spool: Int32, size: Int64, what: String) throws {
+        let body = try Self.read(spool, offset: 0, count: Int(size))
+        _ = try send("PUT", query: [], body: body, what: what)
+    }
+
+    /// Parts of `chunk` bytes (grown to stay within 10,000 parts), completed in order; aborted when
+    /// one fails, so nothing is left half-made in the store.
+    func multipart(spool: Int32, size: Int64, chunk: Int64, what: String) throws {
+        let part = max(chunk, (size + 9_999) / 10_000)
+        let initiated = try send("POST", query: [("uploads", "")], body: [], what: what)
+        guard let uploadID = (try? XMLTree.parse(initiated.body))?.child("UploadId")?.text, !uploadID.isEmpty else {
+            throw ConnectorFailure(.transient, "\(what): the storage host gave no upload id")
+        }
+        do {
+            var etags: [String] = []
+            var offset: Int64 = 0
+            var number = 1
+            while offset < size {
+                let count = Int(min(part, size - offset))
+                let bytes = try Self.read(spool, offset: offset, count: count)
+                let answer = try send(
+                    "PUT", query: [("partNumber", String(number)), ("uploadId", uploadID)], body: bytes, what: what)
+                guard let etag = answer.header("ETag") else {
+                    throw ConnectorFailure(.transient, "\(what): part \(number) has no ETag")
+                }
+                let expected = "\"" + Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined() + "\""
+                guard etag == expected else {
+                    throw ConnectorFailure(
+                        .corrupt, "\(what): part \(number) stored with ETag \(etag), sent \(expected)")
+                }
+                etags.append(etag)
+                offset += Int64(count)
+                number += 1
+            }
+            let xml =
+                "<CompleteMultipartUpload>"
+                + etags.enumerated().map {
+                    "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>"
+                }.joined() + "</CompleteMultipartUpload>"
+            _ = try send("POST", query: [("uploadId", uploadID)], body: Array(xml.utf8), what: what)
+        } catch {
+            var abort = signed("DELETE", query: [("uploadId", uploadID)], body: [])
+            abort.cancellable = false
+            _ = try? http.send(abort)
+            throw error
+        }
+    }
+
+    private func send(_ method: String, query: [(String, String)], body: [UInt8], what: String) throws -> HTTPResponse {
+        let response = try http.send(signed(method, query: query, body: body))
+        guard response.isSuccess else {
+            let code = (try? XMLTree.parse(response.body))?.child("Code")?.text ?? ""
+            let mapped: ErrorCode? =
+                switch code {
+                case "ExpiredToken", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch": .transient
+                case "EntityTooSmall", "InvalidPart", "InvalidPartOrder": .internal
+                default: nil
+                }
+            throw HTTPFailure.failure(what, response, detail: code, code: mapped)
+        }
+        return response
+    }
+
+    private func signed(_ method: String, query: [(String, String)], body: [UInt8]) -> HTTPRequest {
+        let payloadHash = SigV4Signer.hex(SHA256.hash(data: body))
+        let signature = signer.sign(
+            method: method, host: hostHeader, path: path, query: query, headers: [], payloadHash: payloadHash,
+            date: Date())
+        let queryText = query.isEmpty ? "" : "?" + SigV4Signer.canonicalQuery(query)
+        var request = HTTPRequest(
+            method, url + queryText, headers: signature.headers, body: .bytes(body), pathAsIs: true)
+        request.followRedirects = false
+        return request
+    }
+
+    private static func read(_ fd: Int32, offset: Int64, count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+            }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw ConnectorFailure.posix(n == 0 ? EIO : errno, "read back the spooled upload", "") }
+            done += n
+        }
+        return bytes
+    }
+}
