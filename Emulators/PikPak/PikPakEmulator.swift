@@ -239,6 +239,7 @@ public final class PikPakEmulator: EmulatorRoutes, @unchecked Sendable {
         if let id = on("PATCH", "files/*") { return rename(id[0], r, a) }
         if let op = on("POST", "*"), op[0].hasPrefix("files:") { return batch(String(op[0].dropFirst(6)), r, a) }
         if let id = on("GET", "tasks/*") { return task(id[0]) }
+        if on("GET", "tasks") != nil { return listTasks(r, a) }
         if on("DELETE", "tasks") != nil { return deleteTasks(r, a) }
         if on("GET", "resource/cid") != nil { return cidLookup(r) }
         return PikPakJSON.error(404, "not_found", code: 5, "No route for \(r.method) \(r.path)")

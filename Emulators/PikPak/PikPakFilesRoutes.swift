@@ -237,15 +237,34 @@ extension PikPakEmulator {
 
     func task(_ id: String) -> EmulatorResponse {
         guard let t = tasks[id] else { return PikPakJSON.notFound("task") }
+        return PikPakJSON.ok(taskObject(t))
+    }
+
+    /// `GET /tasks?type=offline&filters={"phase":{"in":…}}`: the account's offline downloads.
+    func listTasks(_ r: EmulatorRequest, _ a: PikPakAccount) -> EmulatorResponse {
+        var phases: Set<String>?
+        if let text = r.queryValue("filters"),
+            let filters = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: [String: Any]],
+            let list = filters["phase"]?["in"] as? String
+        {
+            phases = Set(list.split(separator: ",").map(String.init))
+        }
+        let mine = tasks.values.filter { $0.account == a.name && $0.type == (r.queryValue("type") ?? "offline") }
+            .sorted { $0.created < $1.created }.map(taskObject)
+            .filter { phases?.contains($0["phase"] as? String ?? "") ?? true }
+        return PikPakJSON.ok(["tasks": mine, "next_page_token": "", "expires_in": 60])
+    }
+
+    func taskObject(_ t: PikPakTask) -> [String: Any] {
         let complete = Date() >= t.done
         let phase = t.error != nil ? "PHASE_TYPE_ERROR" : complete ? "PHASE_TYPE_COMPLETE" : "PHASE_TYPE_RUNNING"
-        return PikPakJSON.ok([
+        return [
             "kind": "drive#task", "id": t.id, "type": t.type, "name": t.name, "phase": phase,
             "progress": complete ? 100 : 0, "message": t.error ?? (complete ? "Saved" : "Saving"),
             "file_id": t.fileId ?? "", "file_name": t.fileName ?? "", "file_size": String(t.fileSize),
             "created_time": PikPakJSON.time(t.created), "updated_time": PikPakJSON.time(min(Date(), t.done)),
-            "params": [:] as [String: Any],
-        ])
+            "params": ["url": t.source ?? ""] as [String: Any],
+        ]
     }
 
     /// Forgets tasks; with `delete_files=true` the files they made go too.

@@ -20,6 +20,7 @@ extension PikPakEmulator {
         let task = PikPakTask(
             id: newId(), type: "offline", name: requested.isEmpty ? Self.offlineName(url) : requested, created: now,
             done: now.addingTimeInterval(offlineSeconds))
+        (task.account, task.source) = (a.name, url)
         tasks[task.id] = task
         if url.hasPrefix("magnet:") {
             let bytes = Self.madeUp(from: url)

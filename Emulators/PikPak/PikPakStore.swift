@@ -53,8 +53,9 @@ final class PikPakTask: @unchecked Sendable {
     var fileName: String?
     var fileSize: Int64 = 0
     var error: String?
-    /// Runs when the task completes (an offline download's file appears then).
-    var onComplete: (() -> Void)?
+    /// Whose task it is (offline downloads are listed per account); the link it was started with.
+    var account: String?
+    var source: String?
 
     init(id: String, type: String, name: String, created: Date, done: Date) {
         self.id = id

@@ -94,7 +94,7 @@ extension PikPakConnector {
     func resolve(_ path: String) throws -> PikPakKnown {
         try PikPakPath.validate(path)
         if let known = cache.get(path) { return known }
-        let (parent, name) = PikPakPath.split(path)
+        let parent = PikPakPath.split(path).parent
         let folder = try resolve(parent)
         guard folder.isFolder else { throw ConnectorFailure(.notADirectory, "pikpak: '\(parent)' is a file") }
         if !cache.isComplete(parent) {

@@ -147,4 +147,83 @@ import Testing
         #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
         #expect(!(refused.stdout + refused.stderr).contains(world.password))
     }
+
+    /// An offline download, then delivered to a local folder with --then, as for Put.io.
+    @Test func offlineDownloadDeliveredWithThen() throws {
+        let world = try World()
+        let nas = TestSupport.temporaryDirectory("pikpak-nas")
+        defer { try? FileManager.default.removeItem(atPath: nas) }
+        let magnet = "magnet:?xt=urn:btih:4344503b7e797ebf31582327a5baae35b11bda01&dn=Big+Buck+Bunny.mkv"
+        let run = try world.cli([
+            "fetch", "pikpak:p", magnet, "--to", "Downloads", "--then", nas, "--poll", "0.05", "--json",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let states = run.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }.filter { $0["event"] as? String == "job" }.compactMap { $0["state"] as? String }
+        #expect(states.last == "completed", "\(states)")
+        let stored = world.pikpak.contents("p", path: "Downloads/Big Buck Bunny.mkv")
+        #expect(stored?.isEmpty == false)
+        #expect(FileManager.default.contents(atPath: nas + "/Big Buck Bunny.mkv").map(Array.init) == stored)
+    }
+
+    /// putio:a → pikpak → putio:b: the structure kept and every byte the same.
+    @Test func roundTripThroughPikPak() throws {
+        let world = try World()
+        let files: [(String, [UInt8])] = [
+            ("Films/A very long title \(String(repeating: "x", count: 150)).mkv", Self.bytes(260_000, seed: 5)),
+            ("Films/extras/notes.txt", Array("notes".utf8)),
+            ("Deep/" + (1...12).map { "l\($0)" }.joined(separator: "/") + "/leaf.bin", Self.bytes(1_000, seed: 6)),
+            ("emoji 🎬/clip.mp4", Self.bytes(2_000, seed: 7)),
+        ]
+        for (path, bytes) in files { _ = world.putio.emulator.addFile(path, contents: bytes, in: "a") }
+        #expect(try world.cli(["migrate", "putio:a", "pikpak:p/trip"]).status == 0)
+        let back = try world.cli(["migrate", "pikpak:p/trip", "putio:b"])
+        #expect(back.status == 0, "\(back.stderr)")
+        world.putio.expectSameTree()
+    }
+
+    /// Faults on both directions end with identical bytes and nothing left half-made: 429s with and
+    /// without Retry-After, 5xx, "too frequent", a refused captcha token, connections dropped
+    /// mid-upload and mid-download, a download link that expires between reads.
+    @Test func faultsAreSurvived() throws {
+        let world = try World(chunkSize: 128 << 10, cutoff: 200 << 10)
+        let src = TestSupport.temporaryDirectory("pikpak-faults")
+        defer { try? FileManager.default.removeItem(atPath: src) }
+        var files: [String: [UInt8]] = [:]
+        for i in 0..<6 {
+            let bytes = Self.bytes(i == 0 ? 600_000 : 50_000 + i * 1_000, seed: UInt64(40 + i))
+            files["f\(i).bin"] = bytes
+            #expect(FileManager.default.createFile(atPath: "\(src)/f\(i).bin", contents: Data(bytes)))
+        }
+        world.pikpak.setFaults {
+            $0.rateLimited = 2
+            $0.retryAfter = 1
+            $0.serverErrors = 2
+            $0.tooFrequent = 1
+            $0.captchaRejections = 1
+            $0.droppedUploads = 2
+        }
+        let up = try world.cli(["copy", src, "pikpak:p/in", "--retry-delay", "0.05"])
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        for (name, bytes) in files { #expect(world.pikpak.contents("p", path: "in/" + name) == bytes, "\(name)") }
+
+        world.pikpak.downloadLinkLifetime = 12  // taken with 10 s left at most: a fresh link per open
+        world.pikpak.setFaults {
+            $0.rateLimited = 1
+            $0.retryAfter = nil
+            $0.droppedDownloads = 2
+            $0.truncatedDownloads = 1
+            $0.serverErrors = 1
+        }
+        let out = TestSupport.temporaryDirectory("pikpak-faults-out")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let down = try world.cli(["copy", "pikpak:p/in", out, "--retry-delay", "0.05"])
+        #expect(down.status == 0, "\(down.stdout)\(down.stderr)")
+        for (name, bytes) in files {
+            #expect(FileManager.default.contents(atPath: out + "/" + name).map(Array.init) == bytes, "\(name)")
+        }
+        let names = try world.cli(["ls", "pikpak:p/in"])
+        #expect(names.stdout.split(separator: "\n").count == files.count, "\(names.stdout)")
+    }
 }
