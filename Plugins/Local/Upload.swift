@@ -273,6 +273,11 @@ final class LocalWriter: SuspendableWriter {
         fd = -1
         var entry = LocalListing.entry(path, st)
         entry.hashes = hasher?.finalize() ?? [:]
+        // A kind that needs the size first (GCID) could not be computed while a stream of unknown
+        // size arrived: it is read back now that the size is known.
+        for kind in options.wantHashes where entry.hashes[kind] == nil && MultiHasher.canCompute(kind) {
+            entry.hashes[kind] = try connector.hash(path, kind: kind)
+        }
         return entry
     }
 

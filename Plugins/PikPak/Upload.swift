@@ -80,6 +80,11 @@ final class PikPakWriter: ConnectorWriter {
             throw ConnectorFailure(.invalidArgument, "pikpak: \(written) of the \(size) bytes announced for \(shown)")
         }
         let gcid = hasher.finalizeHex()
+        if let old = replacing, old.gcid == gcid, old.size == size {
+            // The file there already holds these bytes: nothing to send, nothing to replace.
+            closeSpool()
+            return old.entry(path)
+        }
         let parent = try c.resolve(parentPath)
         let ticket = try c.drive(
             "POST", "/files",

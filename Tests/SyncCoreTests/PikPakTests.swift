@@ -125,6 +125,14 @@ import Testing
         #expect(world.pikpak.contents("p", path: "two/movie.mkv") == big)
         let stats = world.pikpak.requestStats
         #expect((stats["storage/put"] ?? 0) + (stats["storage/multipart"] ?? 0) == 0, "\(stats)")
+        // A re-run of `copy` (no mtime on PikPak's side to compare) replaces the file with the
+        // same bytes: the connector sees the GCID is the one already there and changes nothing.
+        world.pikpak.resetRequestStats()
+        let again = try world.cli(["copy", src, "pikpak:p/two"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let churn = world.pikpak.requestStats
+        #expect(churn.keys.allSatisfy { !$0.contains("batch") && !$0.contains("storage") }, "\(churn)")
+        #expect(world.pikpak.contents("p", path: "two/movie.mkv") == big)
     }
 
     /// An expired access token is refreshed and the run goes on; the rotated refresh token is
