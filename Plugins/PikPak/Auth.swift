@@ -114,9 +114,9 @@ final class PikPakAuth: Sendable {
             }
             throw failure
         }
+        // Its captcha token serves drive calls too until it expires, as rclone uses it: the
+        // server does not bind a token strictly to its action (pikpak.md §1.3).
         try adopt(json, into: &s)
-        // The sign-in's captcha token was for signing in; drive calls get one of their own.
-        s.captchaExpiry = .distantPast
     }
 
     /// Takes a token answer and hands the new pair to the host to store.
