@@ -363,4 +363,7 @@ scripts/bench-s3.sh "$bin" "$work" "$runs"
 
 # --- 6. SFTP against OpenSSH's sshd, side by side with sftp and rclone (issue: SFTP) --------------
 scripts/bench-sftp.sh "$bin" "$work" "$runs"
+
+# --- 7. PikPak through its emulator (issue: PikPak) -------------------------------------------------
+scripts/bench-pikpak.sh "$bin" "$work" "$runs"
 cat docs/benchmarks.md

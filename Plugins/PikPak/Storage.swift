@@ -36,10 +36,10 @@ struct PikPakStorage {
         if let token = params["security_token"] as? String { http.redactor.register(token) }
     }
 
-    /// One PUT of the whole spool.
+    /// One PUT of the whole spool. The body is in memory (below `upload_cutoff`): a request that
+    /// libcurl must send again on a fresh connection needs a body it can start over.
     func put(spool: Int32, size: Int64, what: String) throws {
-        let body = try Self.read(spool, offset: 0, count: Int(size))
-        _ = try send("PUT", query: [], body: body, what: what)
+        _ = try send("PUT", query: [], body: try Self.read(spool, offset: 0, count: Int(size)), what: what)
     }
 
     /// Parts of `chunk` bytes (grown to stay within 10,000 parts), completed in order; aborted when
@@ -87,24 +87,30 @@ struct PikPakStorage {
 
     private func send(_ method: String, query: [(String, String)], body: [UInt8], what: String) throws -> HTTPResponse {
         let response = try http.send(signed(method, query: query, body: body))
-        guard response.isSuccess else {
-            let code = (try? XMLTree.parse(response.body))?.child("Code")?.text ?? ""
-            let mapped: ErrorCode? =
-                switch code {
-                case "ExpiredToken", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch": .transient
-                case "EntityTooSmall", "InvalidPart", "InvalidPartOrder": .internal
-                default: nil
-                }
-            throw HTTPFailure.failure(what, response, detail: code, code: mapped)
-        }
+        guard response.isSuccess else { throw Self.failure(what, response) }
         return response
     }
 
+    /// S3's XML error code decides; credentials refused by the store are worth another try (a new
+    /// ticket brings new ones).
+    static func failure(_ what: String, _ response: HTTPResponse) -> ConnectorFailure {
+        let code = (try? XMLTree.parse(response.body))?.child("Code")?.text ?? ""
+        let mapped: ErrorCode? =
+            switch code {
+            case "ExpiredToken", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch": .transient
+            case "EntityTooSmall", "InvalidPart", "InvalidPartOrder": .internal
+            default: nil
+            }
+        return HTTPFailure.failure(what, response, detail: code, code: mapped)
+    }
+
+    /// The body is not part of the signature (`UNSIGNED-PAYLOAD`, which S3 allows): each part's
+    /// ETag is checked against its MD5 and the whole file against its GCID, and a SHA-256 of every
+    /// byte as well cost more CPU than the rest of the upload.
     private func signed(_ method: String, query: [(String, String)], body: [UInt8]) -> HTTPRequest {
-        let payloadHash = SigV4Signer.hex(SHA256.hash(data: body))
         let signature = signer.sign(
-            method: method, host: hostHeader, path: path, query: query, headers: [], payloadHash: payloadHash,
-            date: Date())
+            method: method, host: hostHeader, path: path, query: query, headers: [],
+            payloadHash: SigV4Signer.unsignedPayload, date: Date())
         let queryText = query.isEmpty ? "" : "?" + SigV4Signer.canonicalQuery(query)
         var request = HTTPRequest(
             method, url + queryText, headers: signature.headers, body: .bytes(body), pathAsIs: true)
