@@ -39,6 +39,9 @@ public final class PikPakEmulator: EmulatorRoutes, @unchecked Sendable {
     public var linkDelay: TimeInterval = 0
     /// How long an offline download takes, at least.
     public var offlineSeconds: TimeInterval = 0.2
+    /// How long each storage request waits before it is answered (a slow store, for tests that
+    /// interrupt an upload midway).
+    public var storageDelay: TimeInterval = 0
 
     public init(threads: Int = 2) throws {
         blobs = try BlobStore(prefix: "pikpak-emulator")
@@ -154,7 +157,11 @@ public final class PikPakEmulator: EmulatorRoutes, @unchecked Sendable {
         if request.path == "/download/" || request.path == "/download" { return download(request) }
         if request.path.hasPrefix("/v1/") { return withLock { userRoute(request) } }
         if let fault = injectedFault(drive: request.path.hasPrefix("/drive/")) { return fault }
-        if request.path.hasPrefix("/u/") { return withLock { storageRoute(request) } }
+        if request.path.hasPrefix("/u/") {
+            let delay = withLock { storageDelay }
+            if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+            return withLock { storageRoute(request) }
+        }
         guard request.path.hasPrefix("/drive/v1/") else {
             return PikPakJSON.error(404, "not_found", code: 5, "No route for \(request.method) \(request.path)")
         }

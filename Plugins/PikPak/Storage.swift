@@ -42,47 +42,63 @@ struct PikPakStorage {
         _ = try send("PUT", query: [], body: try Self.read(spool, offset: 0, count: Int(size)), what: what)
     }
 
-    /// Parts of `chunk` bytes (grown to stay within 10,000 parts), completed in order; aborted when
-    /// one fails, so nothing is left half-made in the store.
-    func multipart(spool: Int32, size: Int64, chunk: Int64, what: String) throws {
-        let part = max(chunk, (size + 9_999) / 10_000)
+    /// A multipart upload in progress: its id, its part size and the ETags of the parts done.
+    struct Parts: Codable, Sendable {
+        var uploadID: String
+        var partSize: Int64
+        var etags: [String]
+    }
+
+    /// The part size for `size` bytes: `chunk`, grown to stay within 10,000 parts.
+    static func partSize(for size: Int64, chunk: Int64) -> Int64 { max(chunk, (size + 9_999) / 10_000) }
+
+    /// Starts a multipart upload.
+    func initiate(size: Int64, chunk: Int64, what: String) throws -> Parts {
         let initiated = try send("POST", query: [("uploads", "")], body: [], what: what)
         guard let uploadID = (try? XMLTree.parse(initiated.body))?.child("UploadId")?.text, !uploadID.isEmpty else {
             throw ConnectorFailure(.transient, "\(what): the storage host gave no upload id")
         }
-        do {
-            var etags: [String] = []
-            var offset: Int64 = 0
-            var number = 1
-            while offset < size {
-                let count = Int(min(part, size - offset))
-                let bytes = try Self.read(spool, offset: offset, count: count)
-                let answer = try send(
-                    "PUT", query: [("partNumber", String(number)), ("uploadId", uploadID)], body: bytes, what: what)
-                guard let etag = answer.header("ETag") else {
-                    throw ConnectorFailure(.transient, "\(what): part \(number) has no ETag")
-                }
-                let expected = "\"" + Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined() + "\""
-                guard etag == expected else {
-                    throw ConnectorFailure(
-                        .corrupt, "\(what): part \(number) stored with ETag \(etag), sent \(expected)")
-                }
-                etags.append(etag)
-                offset += Int64(count)
-                number += 1
+        return Parts(uploadID: uploadID, partSize: Self.partSize(for: size, chunk: chunk), etags: [])
+    }
+
+    /// Sends the parts `parts` does not have yet from the spool, each ETag checked against the
+    /// part's MD5, telling `done` after each (a resume checkpoint), then completes the upload.
+    func upload(
+        _ parts: Parts, spool: Int32, size: Int64, what: String, done: (Parts) -> Void
+    ) throws {
+        var parts = parts
+        var offset = Int64(parts.etags.count) * parts.partSize
+        while offset < size {
+            let number = parts.etags.count + 1
+            let count = Int(min(parts.partSize, size - offset))
+            let bytes = try Self.read(spool, offset: offset, count: count)
+            let answer = try send(
+                "PUT", query: [("partNumber", String(number)), ("uploadId", parts.uploadID)], body: bytes, what: what)
+            guard let etag = answer.header("ETag") else {
+                throw ConnectorFailure(.transient, "\(what): part \(number) has no ETag")
             }
-            let xml =
-                "<CompleteMultipartUpload>"
-                + etags.enumerated().map {
-                    "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>"
-                }.joined() + "</CompleteMultipartUpload>"
-            _ = try send("POST", query: [("uploadId", uploadID)], body: Array(xml.utf8), what: what)
-        } catch {
-            var abort = signed("DELETE", query: [("uploadId", uploadID)], body: [])
-            abort.cancellable = false
-            _ = try? http.send(abort)
-            throw error
+            let expected = "\"" + Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined() + "\""
+            guard etag == expected else {
+                throw ConnectorFailure(.corrupt, "\(what): part \(number) stored with ETag \(etag), sent \(expected)")
+            }
+            parts.etags.append(etag)
+            offset += Int64(count)
+            done(parts)
         }
+        let xml =
+            "<CompleteMultipartUpload>"
+            + parts.etags.enumerated().map {
+                "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>"
+            }.joined() + "</CompleteMultipartUpload>"
+        _ = try send("POST", query: [("uploadId", parts.uploadID)], body: Array(xml.utf8), what: what)
+    }
+
+    /// Abandons a multipart upload, so nothing is left half-made in the store; goes out even
+    /// after the host asked to stop.
+    func abort(_ parts: Parts) {
+        var request = signed("DELETE", query: [("uploadId", parts.uploadID)], body: [])
+        request.cancellable = false
+        _ = try? http.send(request)
     }
 
     private func send(_ method: String, query: [(String, String)], body: [UInt8], what: String) throws -> HTTPResponse {
