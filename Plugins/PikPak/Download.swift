@@ -6,41 +6,24 @@ import Foundation
 /// storage host refuses it (expired) or when the server has not made it yet (right after an
 /// upload). An empty file has no link and needs no request.
 final class PikPakReader: ConnectorReader {
-    private var body: AnnouncedLengthBody?
-    private var skip: Int64 = 0
+    private var body: RangedRead?
 
     init(connector c: PikPakConnector, path: String, known: PikPakKnown, offset: Int64, length: Int64?) throws {
         if let length, length <= 0 { return }
         if offset >= known.size { return }  // an empty file, or past the end: nothing to fetch
-        var headers: [(String, String)] = []
-        if offset > 0 || length != nil {
-            let end = length.map { String(offset + $0 - 1) } ?? ""
-            headers.append(("Range", "bytes=\(offset)-\(end)"))
-        }
         var attempt = 0
         while true {
             let url = try Self.link(c, id: known.id, path: path)
-            let download = try c.http.openDownload(HTTPRequest("GET", url, headers: headers))
-            let response = download.response
-            switch response.status {
-            case 206: break
-            case 200: skip = offset  // Range ignored: skip to the offset here
-            case 416:
-                download.close()
+            switch try RangedRead.open(c.http, url: url, offset: offset, length: length, what: "read '\(path)'") {
+            case .body(let read):
+                body = read
                 return
-            case 403 where attempt < 2:
+            case .empty: return
+            case .refused(let response) where response.status == 403 && attempt < 2:
                 // Expired between the answer and the request, or revoked: a fresh link.
-                download.close()
                 attempt += 1
-                continue
-            default:
-                download.close()
-                throw PikPakErrors.failure("read '\(path)'", response)
+            case .refused(let response): throw PikPakErrors.failure("read '\(path)'", response)
             }
-            var expected = response.header("Content-Length").flatMap { Int64($0) }.map { $0 - skip }
-            if let length, response.status == 200, let whole = expected { expected = min(whole, length) }
-            body = AnnouncedLengthBody(download, expected: expected, what: "read '\(path)'")
-            return
         }
     }
 
@@ -71,18 +54,9 @@ final class PikPakReader: ConnectorReader {
         return nil
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard let body else { return 0 }
-        while skip > 0 {
-            let n = try body.download.read(
-                into: UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(Int(min(skip, Int64(buffer.count))))))
-            if n == 0 { break }
-            skip -= Int64(n)
-        }
-        return try body.read(into: buffer)
-    }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try body?.read(into: buffer) ?? 0 }
 
-    func close() { body?.download.close() }
+    func close() { body?.close() }
 }
 
 extension PikPakConnector: ReadByID {

@@ -4,8 +4,7 @@ import ConnectorKit
 /// then a plain GET of it with `Range`, without the token (the URL authorises itself).
 final class PutioReader: ConnectorReader {
     /// Nil for an empty range: nothing to fetch.
-    private var body: AnnouncedLengthBody?
-    private var skip: Int64 = 0
+    private var body: RangedRead?
 
     init(connector: PutioConnector, path: String, known: PutioCacheEntry, offset: Int64, length: Int64?) throws {
         // An empty range (a Range of zero bytes is not expressible): no request at all.
@@ -24,42 +23,18 @@ final class PutioReader: ConnectorReader {
             }
             url = signed
         }
-        if offset > 0 || length != nil {
-            let end = length.map { String(offset + $0 - 1) } ?? ""
-            headers.append(("Range", "bytes=\(offset)-\(end)"))
+        switch try RangedRead.open(
+            connector.http, url: url, headers: headers, offset: offset, length: length, what: "read '\(path)'")
+        {
+        case .body(let read): body = read
+        case .empty: return  // past the end (or an empty file): no bytes
+        case .refused(let response): throw PutioErrors.failure("read '\(path)'", response)
         }
-        let download = try connector.http.openDownload(HTTPRequest("GET", url, headers: headers))
-        let response = download.response
-        switch response.status {
-        case 206: break
-        case 200:
-            // A server that ignored Range sends everything: skip to the offset ourselves.
-            skip = offset
-        case 416:
-            // Past the end (or an empty file): no bytes.
-            download.close()
-            return
-        default:
-            download.close()
-            throw PutioErrors.failure("read '\(path)'", response)
-        }
-        var expected = response.header("Content-Length").flatMap { Int64($0) }.map { $0 - skip }
-        if let length, response.status == 200, let whole = expected { expected = min(whole, length) }
-        body = AnnouncedLengthBody(download, expected: expected, what: "read '\(path)'")
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard let body else { return 0 }
-        while skip > 0 {
-            let n = try body.download.read(
-                into: UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(Int(min(skip, Int64(buffer.count))))))
-            if n == 0 { break }
-            skip -= Int64(n)
-        }
-        return try body.read(into: buffer)
-    }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try body?.read(into: buffer) ?? 0 }
 
-    func close() { body?.download.close() }
+    func close() { body?.close() }
 }
 
 /// Reading by id: how the host reads each of several files that share a name in one folder.
