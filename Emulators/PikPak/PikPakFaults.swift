@@ -16,6 +16,9 @@ public struct PikPakFaults: Sendable {
     public var droppedRequests = 0
     /// The next N downloads close the connection halfway through the body.
     public var droppedDownloads = 0
+    /// The next N downloads break off halfway and their link expires with them: the rest can be
+    /// read only through a new link (a link that runs out in the middle of a long download).
+    public var linksExpiringMidDownload = 0
     /// The next N downloads declare and send only half of what was asked.
     public var truncatedDownloads = 0
     /// The next N storage PUTs (a single upload or a part) keep nothing and close the connection

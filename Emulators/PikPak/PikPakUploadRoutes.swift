@@ -251,7 +251,10 @@ extension PikPakEmulator {
                 let n = accounts[grant.account]?.nodes[grant.id], let blob = n.blob
             else { return nil }
             var fault: RangedFile.Fault?
-            if strikes(\.droppedDownloads) {
+            if strikes(\.linksExpiringMidDownload) {
+                grants[signature] = nil
+                fault = .drop
+            } else if strikes(\.droppedDownloads) {
                 fault = .drop
             } else if strikes(\.truncatedDownloads) {
                 fault = .truncate

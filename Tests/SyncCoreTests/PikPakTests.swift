@@ -269,4 +269,22 @@ import Testing
         let listed = names.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
         #expect(listed == ["big.bin"], "\(names.stdout)")
     }
+
+    /// A link that runs out in the middle of a large download: the rest comes through a new one,
+    /// and the file still verifies (by GCID, which the local disk computes too).
+    @Test func aLinkExpiringMidDownloadIsRefreshed() throws {
+        let world = try World()
+        let big = Self.bytes(3 << 20, seed: 91)
+        world.pikpak.seed("p", path: "films/long.mkv", bytes: big)
+        world.pikpak.setFaults { $0.linksExpiringMidDownload = 2 }
+        world.pikpak.resetRequestStats()
+        let out = TestSupport.temporaryDirectory("pikpak-expiry")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try world.cli(["copy", "pikpak:p/films", out, "--retry-delay", "0.05"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(FileManager.default.contents(atPath: out + "/long.mkv").map(Array.init) == big)
+        // One link for the first read and one for each continuation after an expiry.
+        #expect((world.pikpak.requestStats["drive/files/{id}"] ?? 0) >= 3, "\(world.pikpak.requestStats)")
+        #expect((world.pikpak.requestStats["download"] ?? 0) >= 3)
+    }
 }
