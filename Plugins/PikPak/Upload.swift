@@ -101,9 +101,9 @@ final class PikPakWriter: SuspendableWriter {
         }
         let gcid = multipart?.gcid ?? hasher.finalizeHex()
         if let old = replacing, old.gcid == gcid, old.size == size {
-            // The file there already holds these bytes: nothing to send, nothing to replace.
-            spool.remove()
-            self.spool = nil
+            // The file there already holds these bytes: nothing to send, nothing to replace (and
+            // a resumed upload of them is given up).
+            abort()
             return old.entry(path)
         }
         let id: String
@@ -122,6 +122,7 @@ final class PikPakWriter: SuspendableWriter {
             landed = try c.drive("GET", "/files/\(id)")
         }
         pendingID = nil
+        multipart = nil  // completed: nothing for abort to undo
         spool.remove()
         self.spool = nil
         // The folder's listing stays whole with the new file in it: the next upload there needs
@@ -224,7 +225,13 @@ final class PikPakWriter: SuspendableWriter {
         multipart = nil
         guard let id = pendingID else { return }
         pendingID = nil
-        _ = try? c.drive("POST", "/files:batchDelete", json: ["ids": [id]])
+        // Waited for: a pending file holds its name, and the next try (a retry comes at once)
+        // would otherwise get a numbered one and find the name still taken when it renames.
+        if let answer = try? c.drive("POST", "/files:batchDelete", json: ["ids": [id]]),
+            let task = answer["task_id"] as? String, !task.isEmpty
+        {
+            try? c.wait(task: task, what: "abandon the upload of \(shown)")
+        }
     }
 }
 
