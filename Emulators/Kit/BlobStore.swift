@@ -44,3 +44,29 @@ public enum RoutePattern {
         return captured
     }
 }
+
+/// An emulator served by one `EmulatorServer` on 127.0.0.1, keeping file contents in a
+/// `BlobStore`: starting, stopping and its address are the same for every provider.
+public protocol ServedEmulator: EmulatorRoutes {
+    var server: EmulatorServer { get }
+    var blobs: BlobStore { get }
+}
+
+extension ServedEmulator {
+    /// Starts listening on 127.0.0.1 (`port` 0 picks a free one) and returns the port.
+    @discardableResult
+    public func start(port: Int = 0) throws -> Int {
+        try server.start(routes: self, port: port)
+        return server.port
+    }
+
+    public var port: Int { server.port }
+    /// The base URL every host of the provider is played at.
+    public var baseURL: String { "http://127.0.0.1:\(server.port)" }
+
+    /// Stops serving and removes the blobs.
+    public func stop() {
+        server.stop()
+        blobs.removeAll()
+    }
+}

@@ -7,7 +7,7 @@ import Foundation
 /// GCID), the storage host the tickets point at (S3-style single and multipart uploads) and
 /// expiring download links. One server plays every host; accounts are told apart by their tokens.
 // Unchecked: every route and every test hook reads and writes its state under `lock`.
-public final class PikPakEmulator: EmulatorRoutes, @unchecked Sendable {
+public final class PikPakEmulator: ServedEmulator, @unchecked Sendable {
     /// The web client's id, which rclone and this emulator expect.
     public static let clientId = "YUMx5nI8ZU8Ap8pm"
 
@@ -25,8 +25,8 @@ public final class PikPakEmulator: EmulatorRoutes, @unchecked Sendable {
     var grants: [String: (account: String, id: String, expires: Date)] = [:]
     var requestCounts: [String: Int] = [:]
     var downloadedBytes: Int64 = 0
-    let blobs: BlobStore
-    private let server: EmulatorServer
+    public let blobs: BlobStore
+    public let server: EmulatorServer
     var nextId = 1000
 
     /// How long a new access token works (the real one: 7200 s); short in tests of refreshing.
@@ -46,21 +46,6 @@ public final class PikPakEmulator: EmulatorRoutes, @unchecked Sendable {
     public init(threads: Int = 2) throws {
         blobs = try BlobStore(prefix: "pikpak-emulator")
         server = EmulatorServer(threads: threads)
-    }
-
-    @discardableResult
-    public func start(port: Int = 0) throws -> Int {
-        try server.start(routes: self, port: port)
-        return server.port
-    }
-
-    public var port: Int { server.port }
-    /// The base URL every host is played at.
-    public var baseURL: String { "http://127.0.0.1:\(server.port)" }
-
-    public func stop() {
-        server.stop()
-        blobs.removeAll()
     }
 
     /// Adds an account that signs in with `name` and `password`.

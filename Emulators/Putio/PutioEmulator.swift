@@ -5,7 +5,7 @@ import Foundation
 /// request and tus), self-authorising download URLs, OAuth, and faults switched on by tests. One
 /// server plays every host; accounts are told apart by their tokens.
 // Unchecked: every route and every test hook reads and writes its state under `lock`.
-public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
+public final class PutioEmulator: ServedEmulator, @unchecked Sendable {
     let lock = NSLock()
     var accounts: [String: PutioAccount] = [:]
     var nextId: Int64 = 1000
@@ -14,8 +14,8 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
     /// Signed download URLs: signature → (account, file id, expiry).
     var grants: [String: (account: String, id: Int64, expires: Date, mp4: Bool)] = [:]
     public var downloadURLLifetime: TimeInterval = 3600
-    let blobs: BlobStore
-    private let server: EmulatorServer
+    public let blobs: BlobStore
+    public let server: EmulatorServer
     var requestCounts: [String: Int] = [:]
     /// Body bytes the storage host has sent (or begun to send) since the last reset.
     var downloadedBytes: Int64 = 0
@@ -26,22 +26,6 @@ public final class PutioEmulator: EmulatorRoutes, @unchecked Sendable {
     public init(threads: Int = 2) throws {
         blobs = try BlobStore(prefix: "putio-emulator")
         server = EmulatorServer(threads: threads)
-    }
-
-    /// Starts listening on 127.0.0.1 (`port` 0 picks a free one) and returns the port.
-    @discardableResult
-    public func start(port: Int = 0) throws -> Int {
-        try server.start(routes: self, port: port)
-        return server.port
-    }
-
-    public var port: Int { server.port }
-    /// The base URL for the API, upload and OAuth hosts alike.
-    public var baseURL: String { "http://127.0.0.1:\(server.port)" }
-
-    public func stop() {
-        server.stop()
-        blobs.removeAll()
     }
 
     /// Adds an account and returns its token (random unless given).
