@@ -10,7 +10,7 @@ final class PikPakConnector: Connector, ServerMove, ServerCopy, QuotaReporting, 
         name: "pikpak",
         version: "0.1.0",
         summary: "PikPak: GCID verified, instant uploads of content PikPak already has, server-side copy and move",
-        capabilities: [.rangedRead, .atomicWrite, .emptyDirectories, .ids, .resumableUpload],
+        capabilities: [.rangedRead, .atomicWrite, .emptyDirectories, .ids, .resumableUpload, .hashFirst],
         hashKinds: [.gcid],
         // modified_time is the server's (upload or rename time) and cannot be set: never compared.
         mtimePrecisionNanoseconds: 0,

@@ -39,7 +39,12 @@ struct PikPakStorage {
     /// One PUT of the whole spool. The body is in memory (below `upload_cutoff`): a request that
     /// libcurl must send again on a fresh connection needs a body it can start over.
     func put(spool: Int32, size: Int64, what: String) throws {
-        _ = try send("PUT", query: [], body: try Self.read(spool, offset: 0, count: Int(size)), what: what)
+        try put(try Self.read(spool, offset: 0, count: Int(size)), what: what)
+    }
+
+    /// One PUT of bytes held in memory.
+    func put(_ bytes: [UInt8], what: String) throws {
+        _ = try send("PUT", query: [], body: bytes, what: what)
     }
 
     /// A multipart upload in progress: its id, its part size and the ETags of the parts done.
@@ -69,22 +74,31 @@ struct PikPakStorage {
         var parts = parts
         var offset = Int64(parts.etags.count) * parts.partSize
         while offset < size {
-            let number = parts.etags.count + 1
             let count = Int(min(parts.partSize, size - offset))
-            let bytes = try Self.read(spool, offset: offset, count: count)
-            let answer = try send(
-                "PUT", query: [("partNumber", String(number)), ("uploadId", parts.uploadID)], body: bytes, what: what)
-            guard let etag = answer.header("ETag") else {
-                throw ConnectorFailure(.transient, "\(what): part \(number) has no ETag")
-            }
-            let expected = "\"" + Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined() + "\""
-            guard etag == expected else {
-                throw ConnectorFailure(.corrupt, "\(what): part \(number) stored with ETag \(etag), sent \(expected)")
-            }
-            parts.etags.append(etag)
+            try send(part: try Self.read(spool, offset: offset, count: count), of: &parts, what: what)
             offset += Int64(count)
             done(parts)
         }
+        try complete(parts, what: what)
+    }
+
+    /// Sends the next part, its ETag checked against the part's MD5.
+    func send(part bytes: [UInt8], of parts: inout Parts, what: String) throws {
+        let number = parts.etags.count + 1
+        let answer = try send(
+            "PUT", query: [("partNumber", String(number)), ("uploadId", parts.uploadID)], body: bytes, what: what)
+        guard let etag = answer.header("ETag") else {
+            throw ConnectorFailure(.transient, "\(what): part \(number) has no ETag")
+        }
+        let expected = "\"" + Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined() + "\""
+        guard etag == expected else {
+            throw ConnectorFailure(.corrupt, "\(what): part \(number) stored with ETag \(etag), sent \(expected)")
+        }
+        parts.etags.append(etag)
+    }
+
+    /// Completes a multipart upload from the parts' ETags.
+    func complete(_ parts: Parts, what: String) throws {
         let xml =
             "<CompleteMultipartUpload>"
             + parts.etags.enumerated().map {

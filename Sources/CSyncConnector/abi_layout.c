@@ -17,7 +17,7 @@ _Static_assert(sizeof(sc_entry) == 56, "sc_entry size");
 _Static_assert(offsetof(sc_entry, hash_count) == 48, "sc_entry.hash_count");
 _Static_assert(sizeof(sc_host) == 64, "sc_host size");
 _Static_assert(offsetof(sc_host, credentials_changed) == 40, "sc_host 1.0 part");
-_Static_assert(sizeof(sc_write_options) == 56, "sc_write_options size");
+_Static_assert(sizeof(sc_write_options) == 72, "sc_write_options size");
 _Static_assert(sizeof(sc_about) == 40, "sc_about size");
 _Static_assert(sizeof(sc_job) == 64, "sc_job size");
 _Static_assert(sizeof(sc_ops) == 8 + 27 * 8, "sc_ops size");

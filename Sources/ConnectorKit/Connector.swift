@@ -131,6 +131,10 @@ public struct WriteOptions {
     public var resumeToken: String?
     /// Hand the host a token (and the confirmed offset) that lets a later run continue this upload.
     public var checkpoint: ((_ token: String, _ confirmedOffset: Int64) -> Void)?
+    /// Hashes of the content the host knows before sending it (ABI 1.3). The host checks every
+    /// byte it writes against them before `finish`, so the writer need not hash the bytes again;
+    /// a writer whose store already holds this content may set `startOffset` to the size.
+    public var knownHashes: [HashKind: String] = [:]
 
     public init(
         size: Int64? = nil, mtimeNanoseconds: Int64? = nil, replace: Bool = false,

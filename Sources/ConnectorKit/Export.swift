@@ -73,6 +73,20 @@ private func guarded(_ err: UnsafeMutablePointer<sc_error>?, _ body: () throws -
 
 private func string(_ p: UnsafePointer<CChar>?) -> String { p.map { String(cString: $0) } ?? "" }
 
+/// The known hashes of ABI 1.3 write options; none from an older host, whose options end before them.
+private func knownHashes(_ raw: sc_write_options) -> [HashKind: String] {
+    guard let end = MemoryLayout<sc_write_options>.offset(of: \.reserved), raw.struct_size >= end,
+        let list = raw.hashes
+    else { return [:] }
+    var known: [HashKind: String] = [:]
+    for hash in UnsafeBufferPointer(start: list, count: Int(raw.hash_count)) {
+        if let kind = HashKind(rawValue: hash.kind), let value = hash.value {
+            known[kind] = String(cString: value).lowercased()
+        }
+    }
+    return known
+}
+
 /// Feeds entries to the host's callback; a non-OK answer stops the enumeration.
 private struct HostStop: Error {}
 
@@ -153,6 +167,7 @@ private func makeDescriptor<C: Connector>(for type: C.Type) -> UnsafeMutablePoin
                 replace: raw.flags & SC_WRITE_REPLACE != 0,
                 wantHashes: Set(HashKind.kinds(inSet: raw.want_hashes)),
                 resumeToken: raw.resume_token.map { String(cString: $0) })
+            options.knownHashes = knownHashes(raw)
             if let onResume = raw.on_resume {
                 let ctx = raw.resume_ctx
                 options.checkpoint = { token, offset in token.withCString { onResume(ctx, $0, offset) } }

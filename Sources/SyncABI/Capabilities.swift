@@ -15,12 +15,14 @@ public struct Capabilities: OptionSet, Sendable, CustomStringConvertible {
     public static let serverCopy = Capabilities(rawValue: SC_CAP_SERVER_COPY)
     public static let ids = Capabilities(rawValue: SC_CAP_IDS)
     public static let hashOnDemand = Capabilities(rawValue: SC_CAP_HASH_ON_DEMAND)
+    /// Writers want the content's hash before its bytes (ABI 1.3 known hashes).
+    public static let hashFirst = Capabilities(rawValue: SC_CAP_HASH_FIRST)
 
     public static let names: [(Capabilities, String)] = [
         (.rangedRead, "ranged-read"), (.setMtime, "set-mtime"), (.unknownSize, "unknown-size"),
         (.resumableUpload, "resumable-upload"), (.atomicWrite, "atomic-write"),
         (.emptyDirectories, "empty-dirs"), (.serverMove, "server-move"), (.serverCopy, "server-copy"),
-        (.ids, "ids"), (.hashOnDemand, "hash-on-demand"),
+        (.ids, "ids"), (.hashOnDemand, "hash-on-demand"), (.hashFirst, "hash-first"),
     ]
 
     public var names: [String] { Capabilities.names.filter { contains($0.0) }.map(\.1) }

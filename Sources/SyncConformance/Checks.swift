@@ -26,6 +26,7 @@ extension ConformanceSuite {
         Check(name: "hash-on-demand", body: hashOnDemand),
         Check(name: "about", body: aboutCheck),
         Check(name: "resume", body: resume),
+        Check(name: "known-hashes", body: knownHashes),
         Check(name: "reader-entry", body: readerEntry),
         Check(name: "large-file-bounded-memory", body: largeFile),
         Check(name: "concurrent-calls", body: concurrent),
@@ -346,6 +347,53 @@ extension ConformanceSuite {
         let a = try c.session.about()
         if let total = a.total, let used = a.used {
             try c.expect(used <= total, "about: used \(used) > total \(total)")
+        }
+    }
+
+    /// ABI 1.3: a writer told the content's hashes up front stores it as faithfully as one that is
+    /// not. A second copy of the same content either takes every byte (offset 0) or none: the
+    /// store holds it already (offset = size), and finish then reports a given hash, matching.
+    static func knownHashes(_ c: Context) throws {
+        let data = pattern(150_001, seed: 29)
+        let size = Int64(data.count)
+        let given = MultiHasher.digest(data, HashKind.allCases)
+        for name in ["known-1.bin", "known-2.bin"] {
+            let p = c.path(name)
+            let writer = try c.session.openWriter(
+                p, options: .init(size: size, wantHashes: c.verifiableKinds, knownHashes: given))
+            let entry: Entry
+            if writer.startOffset == size {
+                entry = try writer.finish()
+                let confirmed = given.keys.filter { entry.hashes[$0] != nil }
+                try c.expect(
+                    !confirmed.isEmpty, "'\(name)': took no bytes, and finish reports none of the hashes given")
+                for kind in confirmed {
+                    try c.expect(
+                        entry.hashes[kind] == given[kind],
+                        "'\(name)': took no bytes, and finish reports \(kind) \(entry.hashes[kind]!), not \(given[kind]!)"
+                    )
+                }
+            } else {
+                try c.expect(
+                    writer.startOffset == 0,
+                    "'\(name)': started at \(writer.startOffset) without a resume token (only 0 or the size may be)")
+                do {
+                    try data.withUnsafeBytes { raw in
+                        var offset = 0
+                        while offset < raw.count {
+                            let n = min(40_000, raw.count - offset)
+                            try writer.write(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + n]))
+                            offset += n
+                        }
+                    }
+                } catch {
+                    writer.abort()
+                    throw error
+                }
+                entry = try writer.finish()
+            }
+            try c.expect(entry.size == size, "'\(name)': finish reported size \(entry.size ?? -1), expected \(size)")
+            try c.expect(try c.readAll(p) == data, "'\(name)': content read back differs from what was written")
         }
     }
 

@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func scWriteOptions() {
-        #expect(MemoryLayout<sc_write_options>.size == 56)
+        #expect(MemoryLayout<sc_write_options>.size == 72)
         #expect(MemoryLayout<sc_write_options>.alignment == 8)
         #expect(MemoryLayout<sc_write_options>.offset(of: \.struct_size) == 0)
         #expect(MemoryLayout.size(ofValue: sc_write_options().struct_size) == 4)
@@ -99,6 +99,12 @@ import Testing
         #expect(MemoryLayout.size(ofValue: sc_write_options().on_resume) == 8)
         #expect(MemoryLayout<sc_write_options>.offset(of: \.resume_ctx) == 48)
         #expect(MemoryLayout.size(ofValue: sc_write_options().resume_ctx) == 8)
+        // 1.3
+        #expect(MemoryLayout<sc_write_options>.offset(of: \.hashes) == 56)
+        #expect(MemoryLayout.size(ofValue: sc_write_options().hashes) == 8)
+        #expect(MemoryLayout<sc_write_options>.offset(of: \.hash_count) == 64)
+        #expect(MemoryLayout.size(ofValue: sc_write_options().hash_count) == 4)
+        #expect(MemoryLayout<sc_write_options>.offset(of: \.reserved) == 68)
     }
 
     @Test func scAbout() {
@@ -249,7 +255,7 @@ import Testing
 
     @Test func constants() {
         #expect(SC_ABI_MAJOR == 1)
-        #expect(SC_ABI_MINOR == 2)
+        #expect(SC_ABI_MINOR == 3)
         #expect(SC_MAGIC == 0x4E4F_4353)
         #expect(SC_ERROR_MESSAGE_SIZE == 512)
         #expect(SC_HASH_VALUE_MAX == 129)
@@ -266,8 +272,9 @@ import Testing
         let caps: [UInt64] = [
             SC_CAP_RANGED_READ, SC_CAP_SET_MTIME, SC_CAP_UNKNOWN_SIZE, SC_CAP_RESUMABLE_UPLOAD, SC_CAP_ATOMIC_WRITE,
             SC_CAP_EMPTY_DIRS, SC_CAP_SERVER_MOVE, SC_CAP_SERVER_COPY, SC_CAP_IDS, SC_CAP_HASH_ON_DEMAND,
+            SC_CAP_HASH_FIRST,
         ]
-        #expect(caps == (0..<10).map { UInt64(1) << $0 })
+        #expect(caps == (0..<11).map { UInt64(1) << $0 })
         #expect([SC_ENTRY_FILE, SC_ENTRY_DIR] == [1, 2])
         #expect([SC_JOB_QUEUED, SC_JOB_RUNNING, SC_JOB_COMPLETED, SC_JOB_FAILED, SC_JOB_CANCELLED] == [1, 2, 3, 4, 5])
         #expect(SC_WRITE_REPLACE == 1)

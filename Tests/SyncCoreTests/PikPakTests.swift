@@ -15,19 +15,41 @@ import Testing
         let pikpak: PikPakEmulator
         let password = "pw-" + UUID().uuidString
 
+        let chunkSize: Int
+        let cutoff: Int
+
         init(chunkSize: Int = 128 << 10, cutoff: Int = 256 << 10) throws {
             putio = try PutioWorld()
             pikpak = try PikPakEmulator(threads: 2)
-            pikpak.addAccount("p", password: password)
+            self.chunkSize = chunkSize
+            self.cutoff = cutoff
             try pikpak.start()
+            try addAccount("p")
+        }
+
+        /// A PikPak account of the emulator, added through the CLI under the same name.
+        func addAccount(_ name: String) throws {
+            pikpak.addAccount(name, password: password)
             let url = pikpak.baseURL
             let added = try putio.cli(
                 [
-                    "account", "add", "pikpak", "p", "--set", "username=p", "--set", "user_url=\(url)", "--set",
+                    "account", "add", "pikpak", name, "--set", "username=\(name)", "--set", "user_url=\(url)", "--set",
                     "api_url=\(url)", "--set", "storage_url=\(url)", "--set", "chunk_size=\(chunkSize)", "--set",
                     "upload_cutoff=\(cutoff)", "--stdin",
                 ], stdin: "password=\(password)\ncaptcha_salts=s1,s2\n")
             #expect(added.status == 0, "\(added.stderr)")
+        }
+
+        /// Where the connector keeps the bytes of resumable uploads whose GCID it must compute.
+        var spoolFolder: String {
+            let cache = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            return (cache ?? putio.home + "/.cache") + "/sync-core/pikpak-uploads"
+        }
+
+        var spools: [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: spoolFolder)) ?? []).filter {
+                $0.hasPrefix("sync-core-pikpak.")
+            }
         }
 
         deinit { pikpak.stop() }
@@ -63,7 +85,7 @@ import Testing
             ], home: home,
             environment: ["SYNC_CORE_OPTION_PASSWORD": "pw-c", "SYNC_CORE_OPTION_CAPTCHA_SALTS": "s1,s2"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
-        #expect(run.stdout.contains("20 passed, 0 failed, 4 skipped"), "\(run.stdout)")
+        #expect(run.stdout.contains("21 passed, 0 failed, 4 skipped"), "\(run.stdout)")
         let skipped = Set(
             run.stdout.split(separator: "\n").filter { $0.contains(" skip ") }.compactMap {
                 $0.split(separator: " ").first.map(String.init)
@@ -132,6 +154,34 @@ import Testing
         let churn = world.pikpak.requestStats
         #expect(churn.keys.allSatisfy { !$0.contains("batch") && !$0.contains("storage") }, "\(churn)")
         #expect(world.pikpak.contents("p", path: "two/movie.mkv") == big)
+    }
+
+    /// From one PikPak account to another, the content is PikPak's already: the source lists each
+    /// file's GCID, the host hands it to the writer (ABI 1.3), and the ticket completes the file.
+    /// No byte is downloaded or uploaded, and each file is still verified by the GCID it lands with.
+    @Test func pikpakToPikPakMovesNoBytes() throws {
+        let world = try World()
+        try world.addAccount("q")
+        let files: [(String, [UInt8])] = [
+            ("Films/big.mkv", Self.bytes(600_000, seed: 21)),  // several parts, were it sent
+            ("Films/big.srt", Self.bytes(3_000, seed: 22)),
+            ("notes/empty.txt", []),
+        ]
+        for (path, bytes) in files { world.pikpak.seed("p", path: path, bytes: bytes) }
+        world.pikpak.resetRequestStats()
+        let run = try world.cli(["copy", "pikpak:p", "pikpak:q/from-p", "--json"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        for (path, bytes) in files {
+            #expect(world.pikpak.contents("q", path: "from-p/" + path) == bytes, "\(path)")
+        }
+        let stats = world.pikpak.requestStats
+        #expect((stats["storage/put"] ?? 0) + (stats["storage/multipart"] ?? 0) == 0, "\(stats)")
+        #expect(world.pikpak.servedDownloadBytes == 0)
+        #expect(run.stdout.components(separatedBy: #""event":"copied""#).count - 1 == files.count, "\(run.stdout)")
+        #expect(!run.stdout.contains(#""event":"resumed""#), "\(run.stdout)")
+        #expect(run.stdout.contains(#""bytes":603000"#), "\(run.stdout)")
+        let check = try world.cli(["check", "pikpak:p", "pikpak:q/from-p"])
+        #expect(check.status == 0 && check.stderr.contains("3 matching, 0 different"), "\(check.stderr)")
     }
 
     /// An expired access token is refreshed and the run goes on; the rotated refresh token is
@@ -234,27 +284,32 @@ import Testing
         #expect(names.stdout.split(separator: "\n").count == files.count, "\(names.stdout)")
     }
 
-    /// A migration killed while a large file's parts go up: the next run finds the bytes it kept
-    /// and the parts the store has, and sends only the rest (at most one part again).
-    @Test func aKilledUploadResumesWithTheRemainingParts() throws {
+    /// A migration killed while a large file's parts go up: the next run sends only the parts the
+    /// store lacks (at most one part again). From a local disk, which computes the GCID first, the
+    /// parts go up as the bytes come and nothing is spooled; from Put.io, whose listing has no GCID,
+    /// the bytes wait in a spool, which the next run finds.
+    @Test(arguments: ["local", "putio"]) func aKilledUploadResumesWithTheRemainingParts(from origin: String) throws {
         let world = try World(chunkSize: 128 << 10, cutoff: 256 << 10)
         let src = TestSupport.temporaryDirectory("pikpak-kill")
         defer { try? FileManager.default.removeItem(atPath: src) }
         let big = Self.bytes(4 << 20, seed: 77)  // 32 parts of 128 KiB
         #expect(FileManager.default.createFile(atPath: src + "/big.bin", contents: Data(big)))
+        _ = world.putio.emulator.addFile("big.bin", contents: big, in: "a")
+        let source = origin == "local" ? src : "putio:a"
         world.pikpak.storageDelay = 0.1
         let process = try TestSupport.startCLI(
-            ["migrate", src, "pikpak:p/k", "--no-progress"], home: world.putio.home, state: world.putio.state)
+            ["migrate", source, "pikpak:p/k", "--no-progress"], home: world.putio.home, state: world.putio.state)
         let midway = TestSupport.waitUntil(60) { (world.pikpak.requestStats["storage/multipart"] ?? 0) >= 10 }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(midway, "the upload never got midway")
         #expect(world.pikpak.contents("p", path: "k/big.bin") == nil, "a half file is visible")
+        #expect(world.spools.count == (origin == "local" ? 0 : 1), "\(world.spools)")
         let before = world.pikpak.requestStats["storage/multipart"] ?? 0
 
         world.pikpak.storageDelay = 0
         world.pikpak.resetRequestStats()
-        let rerun = try world.cli(["migrate", src, "pikpak:p/k", "--json"])
+        let rerun = try world.cli(["migrate", source, "pikpak:p/k", "--json"])
         #expect(rerun.status == 0, "\(rerun.stdout)\(rerun.stderr)")
         #expect(world.pikpak.contents("p", path: "k/big.bin") == big)
         // 32 parts, an initiation and a completion in all. `before` counts the initiation and the
@@ -268,6 +323,7 @@ import Testing
         let names = try world.cli(["ls", "pikpak:p/k"])
         let listed = names.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
         #expect(listed == ["big.bin"], "\(names.stdout)")
+        #expect(world.spools.isEmpty, "\(world.spools)")
     }
 
     /// A link that runs out in the middle of a large download: the rest comes through a new one,

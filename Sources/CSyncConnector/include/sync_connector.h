@@ -64,11 +64,13 @@ extern "C" {
  *   1.1  sc_host.tell_user and sc_host.ask_user; sc_ops.authorize (interactive account setup);
  *        sc_ops.open_reader_id (reading a file by its id where names repeat).
  *   1.2  sc_ops.reader_entry (what an open reader learned of its file: the mtime a listing lacks).
+ *   1.3  sc_write_options.hashes (the content's hashes, known before its bytes) and
+ *        SC_CAP_HASH_FIRST (writers that want them).
  * A field added in 1.N exists only when the struct's struct_size covers it: read sc_host and sc_ops
  * fields beyond the 1.0 ones only after checking struct_size (hosts copy a smaller sc_ops into a
  * zeroed one of their own, so a missing slot reads as NULL).
  */
-#define SC_ABI_MINOR 2
+#define SC_ABI_MINOR 3
 /** First field of every descriptor: the bytes "SCON" read as a little-endian 32-bit integer. */
 #define SC_MAGIC 0x4E4F4353u
 /** Name of the one symbol every connector exports. */
@@ -287,7 +289,27 @@ typedef struct sc_write_options {
                                  resume_ctx, valid until the writer is finished, aborted or
                                  suspended                                                    */
     void *resume_ctx;         /* first argument of on_resume                                  */
+    /* ---- since ABI 1.3 (present when struct_size covers it) ---- */
+    const sc_hash *hashes;    /* hash_count hashes of the bytes that will be written, known
+                                 before them (see below), or NULL; valid during open_writer only */
+    uint32_t hash_count;
+    uint32_t reserved;        /* zero */
 } sc_write_options;
+
+/*
+ * KNOWN HASHES (ABI 1.3)
+ *   sc_write_options.hashes carries what the host knows of the content before sending it: the
+ *   hashes the source's listing reported, or that the source computed on demand because the
+ *   destination declared SC_CAP_HASH_FIRST. The host promises two things about them:
+ *     - it checks every byte it writes against each of these hashes before it calls finish(), and
+ *       calls abort() instead when they differ, so a writer may use them in place of hashing the
+ *       bytes itself (to announce the content to a store that wants its hash first, with no spool);
+ *     - a writer whose store already holds content with one of these hashes (and this size) may
+ *       complete without any byte: it sets *out_offset to options->size, the host then writes
+ *       nothing and calls finish(), and compares a hash of the same kind in finish()'s entry with
+ *       the one it gave. Without a resume token, such an offset is not reported as a resumed upload.
+ *   A writer must not report a given hash as its file's in finish() unless the store confirmed it.
+ */
 
 /**
  * Replace an existing file at the path. Without it, a file at the path is SC_ERR_EXISTS and stays
@@ -357,6 +379,11 @@ typedef sc_code (*sc_job_fn)(void *ctx, const sc_job *job);
 #define SC_CAP_SERVER_COPY      0x80ull  /* copy() runs on the server                   */
 #define SC_CAP_IDS              0x100ull  /* entries carry stable ids                    */
 #define SC_CAP_HASH_ON_DEMAND   0x200ull  /* hashes cost a read of the file (hash())     */
+#define SC_CAP_HASH_FIRST       0x400ull  /* writers want the content's hash before its
+                                                    bytes (sc_write_options.hashes, ABI 1.3):
+                                                    without it they hold the bytes back to hash
+                                                    them. A source that can compute that kind on
+                                                    demand is asked to, before the writer opens */
 
 /* Name-rule bits (sc_descriptor.name_flags). */
 #define SC_NAME_CASE_INSENSITIVE   0x1u  /* "A" and "a" are one name                            */

@@ -107,6 +107,19 @@ struct FileCopier {
         return verifyKinds
     }
 
+    /// The kind to ask the source for before the writer opens: the destination wants the content's
+    /// hash before its bytes (PikPak's GCID) and the listing has none it reports, while the source
+    /// computes one on demand (a local disk reads the file: cheaper than the writer holding every
+    /// byte back in a spool to hash it). Nil when there is nothing to ask.
+    private func hashWantedFirst(_ entry: Entry) -> HashKind? {
+        guard destination.plugin.capabilities.contains(.hashFirst), !entry.isDirectory, entry.size != nil,
+            entry.readID == nil, source.hasHash, source.plugin.capabilities.contains(.hashOnDemand)
+        else { return nil }
+        let reported = destination.plugin.hashKinds.filter(MultiHasher.canCompute)
+        guard !reported.contains(where: { entry.hashes[$0] != nil }) else { return nil }
+        return HashKind.preferred(among: reported.filter(source.plugin.hashKinds.contains))
+    }
+
     /// Remembers whether a token was stored, so a finished upload's row is removed only if needed,
     /// and the last token this copy was given, so its next attempt in the same run continues the
     /// upload instead of starting over (whether or not a state database keeps tokens).
@@ -125,24 +138,39 @@ struct FileCopier {
             return copied
         }
         var entry = listed
+        if let kind = hashWantedFirst(entry) {
+            do {
+                entry.hashes[kind] = try SidedError.on(.source) { try source.hash(sourcePath, kind: kind) }
+            } catch let failure as SidedError where failure.error.code == .unsupported {
+                // The writer holds the bytes back to hash them itself.
+            }
+        }
         let stored = try state.flatMap { try $0.store.upload(job: $0.job, path: relative) }
         let mayResume = trace.latest != nil || (stored != nil && stored?.size == entry.size)
-        // The source is opened before the writer unless an upload may be resumed (the writer then
-        // says from where): a source that cannot be read costs the destination nothing, and no
-        // upload is created on the server only to be deleted. A source whose listing lacks the
-        // mtime its store keeps (S3) tells it as its reader opens (ABI 1.2), so the writer gets it
-        // without a stat per file.
+        // The kinds hashed while streaming: the one verified, and those the source listed.
+        let verify = verification(for: entry)
+        let sourceKinds = entry.hashes.keys.filter(MultiHasher.canCompute)
+        let kinds = Array(Set(verify).union(sourceKinds)).sorted()
+        // What the writer is told of the content up front (ABI 1.3): only kinds the stream
+        // checks, as the host promises. A store that holds it already then needs no byte.
+        let streamed = Set(MultiHasher(kinds, size: entry.size).kinds)
+        let known = entry.hashes.filter { streamed.contains($0.key) }
+        let mayHaveIt =
+            destination.plugin.capabilities.contains(.hashFirst)
+            && known.keys.contains(where: destination.plugin.hashKinds.contains)
+        // The source is opened before the writer unless an upload may be resumed or the store may
+        // hold the content already (the writer then says from where): a source that cannot be read
+        // costs the destination nothing, and no upload is created on the server only to be deleted.
+        // A source whose listing lacks the mtime its store keeps (S3) tells it as its reader opens
+        // (ABI 1.2), so the writer gets it without a stat per file.
         var early: Session.Reader?
         let describes = entry.mtimeNanoseconds == nil && keepMtime && source.readersDescribeFiles
-        if !entry.isDirectory && (!mayResume || describes) {
+        if !entry.isDirectory && (!(mayResume || mayHaveIt) || describes) {
             let reader = try SidedError.on(.source) { try openSource(entry, sourcePath, offset: 0, length: nil) }
             if describes { entry.mtimeNanoseconds = reader.describedEntry()?.mtimeNanoseconds }
             early = reader
         }
         defer { early?.close() }
-        let verify = verification(for: entry)
-        let sourceKinds = entry.hashes.keys.filter(MultiHasher.canCompute)
-        let kinds = Array(Set(verify).union(sourceKinds)).sorted()
         var token = trace.latest
         if token == nil, let upload = stored, upload.size == entry.size,
             upload.mtimeNanoseconds == entry.mtimeNanoseconds
@@ -166,15 +194,21 @@ struct FileCopier {
                 destinationPath,
                 options: .init(
                     size: entry.size, mtimeNanoseconds: keepMtime ? entry.mtimeNanoseconds : nil, replace: replace,
-                    wantHashes: verify, resumeToken: token, onResumeToken: checkpoint))
+                    wantHashes: verify, resumeToken: token, onResumeToken: checkpoint, knownHashes: known))
         }
         // A token is known good once the writer resumed with it; a stale one started a new upload,
         // whose own token its checkpoints will hand over.
         trace.latest = writer.startOffset > 0 ? token : nil
         do {
-            return try pumpAndFinish(
+            var copied = try pumpAndFinish(
                 entry, sourcePath, destinationPath, relative, writer: writer, kinds: kinds, verify: verify,
                 trace: trace, opened: early, progress: progress)
+            if token == nil && copied.resumedFrom > 0 {
+                // Not a resumed upload: the store had the content (known hashes) and took none.
+                copied.resumedFrom = 0
+                progress(copied.bytes)
+            }
+            return copied
         } catch {
             // A temporary failure keeps a resumable upload for the next attempt; anything else
             // (a copy that failed verification above all) discards it.
@@ -199,11 +233,19 @@ struct FileCopier {
         if let size = entry.size, start > size {
             throw ConnectorError(.corrupt, "destination resumed at \(start), beyond the source's \(size) bytes")
         }
+        // A destination that holds every byte (an upload whose last answer was lost, or content
+        // the store had: known hashes) is checked against the hashes the source gave, read again
+        // only where they do not cover what is verified.
+        let whole = start > 0 && start == entry.size
+        let given = entry.hashes.filter { kinds.contains($0.key) }
+        let unread = whole && !verify.isEmpty && Set(given.keys).isSuperset(of: verify)
         let prefix =
-            start > 0 && !kinds.isEmpty
+            start > 0 && !kinds.isEmpty && !unread
             ? try SidedError.on(.source) { try hashPrefix(entry, sourcePath, upTo: start, kinds) } : nil
         let sent: StreamPump.Outcome
-        if start > 0 && start == entry.size {
+        if unread {
+            sent = StreamPump.Outcome(bytes: 0, hashes: given)
+        } else if whole {
             // The destination holds every byte already (an upload whose last answer was lost):
             // nothing is left to read, and a read past the end would be refused.
             var hashes = prefix
@@ -232,6 +274,9 @@ struct FileCopier {
             if let theirs = landed.hashes[kind], let ours = sent.hashes[kind], theirs != ours {
                 problem = "destination reports \(kind) \(theirs), the bytes sent have \(ours)"
             }
+        }
+        if unread && !verify.contains(where: { landed.hashes[$0] != nil }) {
+            problem = "destination took no bytes and reports no hash that shows it holds them"
         }
         if trace.stored, let state { try? state.store.forgetUpload(job: state.job, path: relative) }
         if let problem {

@@ -305,11 +305,16 @@ public final class Session: Sendable {
         public var resumeToken: String?
         /// Receives resume tokens at the connector's checkpoints (token, confirmed offset).
         public var onResumeToken: ((String, Int64) -> Void)?
+        /// Hashes of the content known before it is sent (ABI 1.3); the caller promises to check
+        /// every byte it writes against them before finishing.
+        public var knownHashes: [HashKind: String]
 
         public init(
             size: Int64?, mtimeNanoseconds: Int64? = nil, replace: Bool = false, wantHashes: [HashKind] = [],
-            resumeToken: String? = nil, onResumeToken: ((String, Int64) -> Void)? = nil
+            resumeToken: String? = nil, onResumeToken: ((String, Int64) -> Void)? = nil,
+            knownHashes: [HashKind: String] = [:]
         ) {
+            self.knownHashes = knownHashes
             self.size = size
             self.mtimeNanoseconds = mtimeNanoseconds
             self.replace = replace
@@ -319,8 +324,9 @@ public final class Session: Sendable {
         }
     }
 
-    /// Opens a writer. `startOffset` of the result says where the host must continue from (non-zero
-    /// only when a resume token was accepted).
+    /// Opens a writer. `startOffset` of the result says where the host must continue from: non-zero
+    /// when a resume token was accepted, or the size when the store already holds content with one
+    /// of the known hashes.
     public func openWriter(_ path: String, options: WriteOptions) throws -> Writer {
         let resume = options.onResumeToken.map { ResumeSink($0) }
         var out: OpaquePointer?
@@ -338,13 +344,21 @@ public final class Session: Sendable {
             }
             raw.resume_ctx = Unmanaged.passUnretained(resume).toOpaque()
         }
+        let known = options.knownHashes.sorted { $0.key < $1.key }
+        let values = known.map { strdup($0.value)! }
+        defer { for value in values { free(value) } }
+        let hashes = zip(known, values).map { sc_hash(kind: $0.0.key.rawValue, reserved: 0, value: $0.1) }
         let owner = acquire()
         do {
             try abiCall { err in
                 path.withCString { p in
                     withOptionalCString(options.resumeToken) { token in
-                        raw.resume_token = token
-                        return ops.open_writer(owner.pointer, p, &raw, &out, &offset, err)
+                        hashes.withUnsafeBufferPointer { list in
+                            raw.resume_token = token
+                            raw.hashes = list.isEmpty ? nil : list.baseAddress
+                            raw.hash_count = UInt32(list.count)
+                            return ops.open_writer(owner.pointer, p, &raw, &out, &offset, err)
+                        }
                     }
                 }
             }
