@@ -121,6 +121,22 @@ import Testing
         // Verified on the way: Put.io's CRC-32 of what was read, PikPak's GCID of what landed.
         #expect(!first.stderr.contains("corrupt"), "\(first.stderr)")
 
+        // The two share no hash and PikPak keeps no times: check reads the Put.io side for the
+        // GCID PikPak lists. A copy with one byte changed (same size) is found.
+        let check = try world.cli(["check", "putio:a", "pikpak:p/from-putio"])
+        #expect(check.status == 0 && check.stderr.contains("6 matching, 0 different"), "\(check.stderr)")
+        for (path, bytes) in files {
+            var altered = bytes
+            if path.hasSuffix("pilot.mkv") { altered[100] ^= 1 }
+            world.pikpak.seed("p", path: "altered/" + path, bytes: altered)
+        }
+        let differs = try world.cli(["check", "putio:a", "pikpak:p/altered", "--json"])
+        #expect(differs.status != 0, "\(differs.stdout)")
+        let lines = differs.stdout.split(separator: "\n").filter { $0.contains(#""event":"differs""#) }
+        #expect(
+            lines.count == 1 && lines[0].contains("pilot.mkv") && lines[0].contains("gcid"),
+            "\(differs.stdout)\(differs.stderr)")
+
         let out = TestSupport.temporaryDirectory("pikpak-out")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let down = try world.cli(["copy", "pikpak:p/from-putio", out])

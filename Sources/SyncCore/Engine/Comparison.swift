@@ -67,22 +67,80 @@ struct ContentComparison {
         return computable.map { ($0, true) }
     }
 
-    /// Whether comparing these two files by content means computing a hash by reading, or a stat.
+    /// Both stores keep modification times the listings can compare.
+    var timesComparable: Bool {
+        source.plugin.mtimePrecisionNanoseconds > 0 && destination.plugin.mtimePrecisionNanoseconds > 0
+    }
+
+    enum Side { case source, destination }
+
+    /// For stores that share no hash kind (Put.io's CRC-32 and PikPak's GCID): the side whose file
+    /// the host reads to compute the kind the other side lists. The source is read where the
+    /// destination lists a kind the host computes, else the destination.
+    func readingKind(_ s: Entry, _ d: Entry) -> (side: Side, kind: HashKind)? {
+        guard comparableKind(s, d) == nil else { return nil }
+        func computable(_ listed: Entry, readFrom read: Entry) -> HashKind? {
+            HashKind.preferred(among: MultiHasher(listed.hashes.keys, size: read.size ?? listed.size).kinds)
+        }
+        if let kind = computable(d, readFrom: s) { return (.source, kind) }
+        if d.readID == nil, let kind = computable(s, readFrom: d) { return (.destination, kind) }
+        return nil
+    }
+
+    /// Whether check's comparison of these two files means computing a hash by reading, or a stat.
     func needsReading(_ s: Entry, _ d: Entry) -> Bool {
         guard s.size == d.size else { return false }
         return comparableKind(s, d)?.reads == true || mtimeOnlyByStat(s, d)
+            || (!timesComparable && readingKind(s, d) != nil)
     }
 
-    /// The verdict of a hash both stores report or can compute (reading the files), or nil.
-    func contentVerdict(_ s: Entry, _ d: Entry) throws -> Comparison.Verdict? {
+    /// The verdict of a hash both stores report or can compute, or nil. Without one, `readingAcross`
+    /// reads one side's file to compute the hash the other lists (a copy proven before a move
+    /// deletes its source, or a check between stores that cannot compare times either).
+    func contentVerdict(_ s: Entry, _ d: Entry, readingAcross: Bool) throws -> Comparison.Verdict? {
         if let a = s.size, let b = d.size, a != b { return .differs("size \(a) ≠ \(b)") }
-        guard let kind = comparableKind(s, d)?.kind else { return nil }
+        guard let kind = comparableKind(s, d)?.kind else {
+            guard readingAcross, let (side, kind) = readingKind(s, d) else { return nil }
+            let computed =
+                side == .source
+                ? try sourceCalls.call { try hashByReading(source, s, kind) }
+                : try destinationCalls.call { try hashByReading(destination, d, kind) }
+            let listed = (side == .source ? d : s).hashes[kind]!
+            return computed == listed
+                ? .same
+                : .differs("\(kind) \(side == .source ? computed : listed) ≠ \(side == .source ? listed : computed)")
+        }
         // A hash computed on demand goes by path, which a renamed duplicate does not own.
         if s.readID != nil && s.hashes[kind] == nil { return nil }
         let ours = try s.hashes[kind] ?? sourceCalls.call { try source.hash(s.path, kind: kind) }
         let theirs =
             try d.hashes[kind] ?? destinationCalls.call { try destination.hash(d.path, kind: kind) }
         return ours == theirs ? .same : .differs("\(kind) \(ours) ≠ \(theirs)")
+    }
+
+    /// One hash of a file, computed by reading all of it (by id where its name is shared).
+    private func hashByReading(_ session: Session, _ entry: Entry, _ kind: HashKind) throws -> String {
+        let reader =
+            try entry.readID.map { try session.openReader(id: $0, offset: 0, length: nil) }
+            ?? session.openReader(entry.path, offset: 0, length: nil)
+        defer { reader.close() }
+        var hasher = MultiHasher([kind], size: entry.size)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        var seen: Int64 = 0
+        while true {
+            let n = try reader.read(into: buffer)
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+            seen += Int64(n)
+        }
+        if let size = entry.size, seen != size {
+            throw ConnectorError(.corrupt, "'\(entry.path)' ended at \(seen) of its \(size) bytes")
+        }
+        guard let value = hasher.finalize()[kind] else {
+            throw ConnectorError(.internal, "\(kind) cannot be computed here")
+        }
+        return value
     }
 
     /// What the listings say, after a stat of a side whose listing had no mtime (where it keeps one).

@@ -34,7 +34,7 @@ extension SyncRun {
             return
         }
         do {
-            switch try comparison.contentVerdict(s, d) {
+            switch try comparison.contentVerdict(s, d, readingAcross: true) {
             case .same?:
                 remember(path, s, d, hashes: [:])
                 deleteSource(path, s)

@@ -481,11 +481,14 @@ public final class SyncRun: @unchecked Sendable {
     }
 
     /// check: the content decides wherever a hash kind is common to both stores (computed on demand
-    /// where the listing lacks it, reading the file); otherwise what the listings say.
+    /// where the listing lacks it, reading the file); otherwise what the listings say, and where they
+    /// cannot say (no shared hash, no times), one side is read for the hash the other lists.
     private func checkContent(_ s: Entry, _ d: Entry, _ path: String) {
         let verdict: Comparison.Verdict
         do {
-            verdict = try comparison.contentVerdict(s, d) ?? comparison.compareStatting(s, d)
+            verdict =
+                try comparison.contentVerdict(s, d, readingAcross: !comparison.timesComparable)
+                ?? comparison.compareStatting(s, d)
         } catch {
             fail(path, "cannot compare contents: \(error)")
             return
