@@ -240,20 +240,36 @@ import Testing
         #expect(FileManager.default.contents(atPath: nas + "/Big Buck Bunny.mkv").map(Array.init) == stored)
     }
 
-    /// putio:a → pikpak → putio:b: the structure kept and every byte the same.
+    /// putio:a → pikpak → putio:b with CONNECTORS.md's awkward tree: spaces, NFC and NFD, emoji, CJK,
+    /// a 200-byte name, 20 levels deep, empty files and folders, a file of several upload parts.
+    /// The structure is kept and every byte is the same; a re-run copies nothing and reads nothing.
     @Test func roundTripThroughPikPak() throws {
         let world = try World()
+        let long = "A very long title " + String(repeating: "x", count: 200 - 18 - 4) + ".mkv"
+        #expect(long.utf8.count == 200)
+        let deep = (1...20).map { "level \($0)" }.joined(separator: "/")
         let files: [(String, [UInt8])] = [
-            ("Films/A very long title \(String(repeating: "x", count: 150)).mkv", Self.bytes(260_000, seed: 5)),
-            ("Films/extras/notes.txt", Array("notes".utf8)),
-            ("Deep/" + (1...12).map { "l\($0)" }.joined(separator: "/") + "/leaf.bin", Self.bytes(1_000, seed: 6)),
+            ("Films/" + long, Self.bytes(400_000, seed: 5)),  // four parts of 128 KiB
+            ("Films/extras/notes and spaces.txt", Array("notes".utf8)),
+            (deep + "/leaf.bin", Self.bytes(1_000, seed: 6)),
             ("emoji 🎬/clip.mp4", Self.bytes(2_000, seed: 7)),
+            ("Musique/café/01.flac", Self.bytes(3_000, seed: 8)),
+            ("Musique/cafe\u{301}/01.flac", Self.bytes(3_001, seed: 9)),
+            ("日本語/歌 1.txt", Array("うた".utf8)),
+            ("empty/zero.bin", []),
         ]
         for (path, bytes) in files { _ = world.putio.emulator.addFile(path, contents: bytes, in: "a") }
-        #expect(try world.cli(["migrate", "putio:a", "pikpak:p/trip"]).status == 0)
+        _ = world.putio.emulator.makeFolders("Empty folder/inside", in: "a")
+        let there = try world.cli(["migrate", "putio:a", "pikpak:p/trip"])
+        #expect(there.status == 0, "\(there.stderr)")
         let back = try world.cli(["migrate", "pikpak:p/trip", "putio:b"])
         #expect(back.status == 0, "\(back.stderr)")
         world.putio.expectSameTree()
+        world.pikpak.resetRequestStats()
+        let again = try world.cli(["migrate", "putio:a", "pikpak:p/trip", "--json"])
+        #expect(again.status == 0 && again.stdout.contains(#""copied":0"#), "\(again.stdout)")
+        #expect(world.pikpak.servedDownloadBytes == 0)
+        #expect(world.pikpak.requestStats.keys.allSatisfy { !$0.hasPrefix("storage") }, "\(world.pikpak.requestStats)")
     }
 
     /// Faults on both directions end with identical bytes and nothing left half-made: 429s with and
