@@ -178,7 +178,9 @@ public final class PikPakEmulator: ServedEmulator, @unchecked Sendable {
         withLock {
             if strikes(\.rateLimited, rate: faults.rates.rateLimited) {
                 let seconds = faults.retryAfter ?? faults.rates.retryAfterSeconds
-                let headers = faults.retryAfter == nil && faults.rates.isEmpty ? [] : [("Retry-After", String(seconds))]
+                let value =
+                    faults.retryAfterAsDate ? RetryAfterHeader.date(inSeconds: seconds) : String(seconds)
+                let headers = faults.retryAfter == nil && faults.rates.isEmpty ? [] : [("Retry-After", value)]
                 return PikPakJSON.error(429, "too_many_requests", code: 8, "Too many requests", headers: headers)
             }
             if strikes(\.serverErrors, rate: faults.rates.serverErrors) {

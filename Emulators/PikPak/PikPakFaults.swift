@@ -7,6 +7,8 @@ public struct PikPakFaults: Sendable {
     /// real server's headers are not known, so clients must cope with both).
     public var rateLimited = 0
     public var retryAfter: Int? = 1
+    /// Sends that Retry-After as an HTTP date rather than in seconds (HTTP allows both).
+    public var retryAfterAsDate = false
     /// The next N drive or storage requests get this 5xx status.
     public var serverErrors = 0
     public var serverErrorStatus = 503

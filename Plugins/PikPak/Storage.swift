@@ -2,6 +2,7 @@ import ConnectorKit
 import Crypto
 import Foundation
 import Glibc
+import Synchronization
 
 /// The object store an upload ticket points at (pikpak.md §3.6 step 2): S3's PUT, or initiate /
 /// parts / complete (abort on failure), signed with SigV4 and the ticket's temporary credentials.
@@ -36,15 +37,47 @@ struct PikPakStorage {
         if let token = params["security_token"] as? String { http.redactor.register(token) }
     }
 
-    /// One PUT of the whole spool. The body is in memory (below `upload_cutoff`): a request that
-    /// libcurl must send again on a fresh connection needs a body it can start over.
+    /// One PUT of the whole spool, its body read from the spool as it is sent (nothing held in
+    /// memory). Such a body cannot be rewound by libcurl, so a connection lost on the way (a
+    /// kept-alive one the server had closed, say) sends it again from the spool, once.
     func put(spool: Int32, size: Int64, what: String) throws {
-        try put(try Self.read(spool, offset: 0, count: Int(size)), what: what)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let request = signed("PUT", query: [], body: [])
+            let offset = Mutex<Int64>(0)
+            var streamed = request
+            streamed.body = .stream(length: size) { buffer in
+                try offset.withLock { at in
+                    let n = Int(min(Int64(buffer.count), size - at))
+                    guard n > 0 else { return 0 }
+                    let got = pread(spool, buffer.baseAddress, n, off_t(at))
+                    guard got > 0 else {
+                        throw ConnectorFailure.posix(got == 0 ? EIO : errno, "read back the spooled upload", "")
+                    }
+                    at += Int64(got)
+                    return got
+                }
+            }
+            do {
+                let response = try http.send(streamed)
+                guard response.isSuccess else { throw Self.failure(what, response) }
+                return
+            } catch let failure as ConnectorFailure where failure.code == .transient && attempt < 2 {
+                continue
+            }
+        }
     }
 
-    /// One PUT of bytes held in memory.
-    func put(_ bytes: [UInt8], what: String) throws {
-        _ = try send("PUT", query: [], body: bytes, what: what)
+    /// One PUT whose body is sent as it is written, nothing held: `finish` it, then `check` its
+    /// answer. A body that cannot be sent again fails as TRANSIENT if the connection goes.
+    func openPut(size: Int64) -> HTTPUpload {
+        http.openUpload(signed("PUT", query: [], body: []), length: size)
+    }
+
+    /// The answer of a streamed PUT, as `send` judges one.
+    func check(_ response: HTTPResponse, what: String) throws {
+        guard response.isSuccess else { throw Self.failure(what, response) }
     }
 
     /// A multipart upload in progress: its id, its part size and the ETags of the parts done.

@@ -4,9 +4,10 @@ import Foundation
 /// An upload whose GCID the host gave before the bytes (ABI 1.3 known hashes: listed by a PikPak
 /// source, or computed by a local one on demand). The ticket is asked for at once, so nothing is
 /// spooled: content PikPak holds already completes with no byte read or sent (the host is told the
-/// store holds it all), and otherwise the bytes go to the storage host as they arrive, one PUT for
-/// a file of one part and parts for a larger one, at most one part in memory. The host checks every
-/// byte against the GCID before it calls finish, and PikPak's completed file must report it.
+/// store holds it all), and otherwise the bytes go to the storage host as they arrive: below
+/// `upload_cutoff` in one PUT whose body streams (nothing held), above it in parts (one part in
+/// memory at most, each checked by its ETag). The host checks every byte against the GCID before it
+/// calls finish, and PikPak's completed file must report it.
 ///
 /// Resumable across runs from the parts done (no spool to find): a checkpoint after each part holds
 /// the ticket and the parts' ETags; a later run continues after the last part the token names.
@@ -23,10 +24,12 @@ final class PikPakStreamingWriter: SuspendableWriter {
     private var fileID: String?
     private var task: String?
     private var storage: PikPakStorage?
-    /// The ticket and the parts done, for a file of more than one part.
+    /// The ticket and the parts done, at or above `upload_cutoff`.
     private var multipart: ResumeState.Multipart?
-    /// Bytes of the part being filled (or of the whole file, when it is one part).
+    /// Bytes of the part being filled.
     private var pending: [UInt8] = []
+    /// The one PUT below `upload_cutoff`, its body streaming.
+    private var put: HTTPUpload?
     private var written: Int64 = 0
     private(set) var startOffset: Int64 = 0
 
@@ -50,13 +53,15 @@ final class PikPakStreamingWriter: SuspendableWriter {
         }
         let storage = try PikPakStorage(ticket.params, settings: c.settings, http: c.http)
         self.storage = storage
-        let partSize = PikPakStorage.partSize(for: size, chunk: c.settings.chunkSize)
-        if size > partSize {
-            multipart = .init(
-                fileID: ticket.fileID, task: ticket.task, gcid: gcid, params: ticket.params, expires: ticket.expires,
-                parts: try storage.initiate(size: size, chunk: c.settings.chunkSize, what: "upload \(shown)"))
+        if size < c.settings.uploadCutoff {
+            put = storage.openPut(size: size)
+            return
         }
-        pending.reserveCapacity(Int(min(size, partSize)))
+        let parts = try storage.initiate(size: size, chunk: c.settings.chunkSize, what: "upload \(shown)")
+        multipart = .init(
+            fileID: ticket.fileID, task: ticket.task, gcid: gcid, params: ticket.params, expires: ticket.expires,
+            parts: parts)
+        pending.reserveCapacity(Int(min(size, parts.partSize)))
     }
 
     deinit { abort() }
@@ -89,14 +94,19 @@ final class PikPakStreamingWriter: SuspendableWriter {
                     ? "pikpak: bytes for \(shown), whose content PikPak holds already"
                     : "pikpak: more than the \(size) bytes announced for \(shown)")
         }
+        if let put {
+            try put.write(bytes)
+            written += Int64(bytes.count)
+            return
+        }
+        guard let partSize = multipart.map({ Int($0.parts.partSize) }) else { return }
         var rest = bytes
         while !rest.isEmpty {
-            let room = multipart.map { Int($0.parts.partSize) - pending.count } ?? rest.count
-            let taken = min(room, rest.count)
+            let taken = min(partSize - pending.count, rest.count)
             pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<taken]))
             rest = UnsafeRawBufferPointer(rebasing: rest[taken...])
             written += Int64(taken)
-            if let parts = multipart, pending.count == Int(parts.parts.partSize) { try sendPart() }
+            if pending.count == partSize { try sendPart() }
         }
     }
 
@@ -116,18 +126,16 @@ final class PikPakStreamingWriter: SuspendableWriter {
         }
         if let old = alreadyThere { return old }
         guard let id = fileID else { throw ConnectorFailure(.invalidArgument, "pikpak: finish after abort") }
-        if let storage {
-            if var state = multipart {
-                if !pending.isEmpty {
-                    try storage.send(part: pending, of: &state.parts, what: "upload \(shown)")
-                    multipart = state
-                    pending = []
-                }
-                try storage.complete(state.parts, what: "upload \(shown)")
-            } else {
-                try storage.put(pending, what: "upload \(shown)")
+        if let storage, let upload = put {
+            put = nil
+            try storage.check(try upload.finish(), what: "upload \(shown)")
+        } else if let storage, var state = multipart {
+            if !pending.isEmpty {
+                try storage.send(part: pending, of: &state.parts, what: "upload \(shown)")
+                multipart = state
                 pending = []
             }
+            try storage.complete(state.parts, what: "upload \(shown)")
         }
         let entry = try target.land(id, task: task, gcid: gcid)
         fileID = nil
@@ -145,6 +153,8 @@ final class PikPakStreamingWriter: SuspendableWriter {
     }
 
     func abort() {
+        put?.abort()
+        put = nil
         if let state = multipart, let storage { storage.abort(state.parts) }
         multipart = nil
         pending = []
