@@ -257,6 +257,12 @@ import Testing
             ("Musique/cafe\u{301}/01.flac", Self.bytes(3_001, seed: 9)),
             ("日本語/歌 1.txt", Array("うた".utf8)),
             ("empty/zero.bin", []),
+            // Names PikPak refuses arrive encoded and come back as they were.
+            ("Names/a:b.mkv", Self.bytes(100, seed: 10)),
+            ("Names/what?.srt", Self.bytes(101, seed: 11)),
+            ("Names/say \"hi\" <now> | * .txt", Self.bytes(102, seed: 12)),
+            ("Names/trailing dot.", Self.bytes(103, seed: 13)),
+            ("Names/trailing space ", Self.bytes(104, seed: 14)),
         ]
         for (path, bytes) in files { _ = world.putio.emulator.addFile(path, contents: bytes, in: "a") }
         _ = world.putio.emulator.makeFolders("Empty folder/inside", in: "a")
@@ -265,6 +271,9 @@ import Testing
         let back = try world.cli(["migrate", "pikpak:p/trip", "putio:b"])
         #expect(back.status == 0, "\(back.stderr)")
         world.putio.expectSameTree()
+        let stored = try world.cli(["ls", "pikpak:p/trip/Names"])
+        #expect(stored.status == 0 && stored.stdout.split(separator: "\n").count == 5, "\(stored.stdout)")
+        #expect(!stored.stdout.contains(":b.mkv") && !stored.stdout.contains("?"), "\(stored.stdout)")
         world.pikpak.resetRequestStats()
         let again = try world.cli(["migrate", "putio:a", "pikpak:p/trip", "--json"])
         #expect(again.status == 0 && again.stdout.contains(#""copied":0"#), "\(again.stdout)")
@@ -273,7 +282,7 @@ import Testing
     }
 
     /// Faults on both directions end with identical bytes and nothing left half-made: 429s with and
-    /// without Retry-After, 5xx, "too frequent", a refused captcha token, connections dropped
+    /// without Retry-After (in seconds and as an HTTP date), 5xx, "too frequent", a refused captcha token, connections dropped
     /// mid-upload and mid-download, a download link that expires between reads.
     @Test func faultsAreSurvived() throws {
         let world = try World(chunkSize: 128 << 10, cutoff: 200 << 10)
@@ -296,6 +305,28 @@ import Testing
         let up = try world.cli(["copy", src, "pikpak:p/in", "--retry-delay", "0.05"])
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         for (name, bytes) in files { #expect(world.pikpak.contents("p", path: "in/" + name) == bytes, "\(name)") }
+
+        // The same faults for uploads whose GCID is computed from a spool (Put.io lists none).
+        var spooled: [String: [UInt8]] = [:]
+        for i in 0..<4 {
+            let bytes = Self.bytes(i == 0 ? 500_000 : 60_000 + i * 1_000, seed: UInt64(60 + i))
+            spooled["g\(i).bin"] = bytes
+            _ = world.putio.emulator.addFile("g\(i).bin", contents: bytes, in: "a")
+        }
+        world.pikpak.setFaults {
+            $0.rateLimited = 1
+            $0.retryAfter = 1
+            $0.retryAfterAsDate = true
+            $0.serverErrors = 2
+            $0.droppedUploads = 2
+        }
+        let spoolUp = try world.cli(["copy", "putio:a", "pikpak:p/spooled", "--retry-delay", "0.05"])
+        #expect(spoolUp.status == 0, "\(spoolUp.stdout)\(spoolUp.stderr)")
+        for (name, bytes) in spooled {
+            #expect(world.pikpak.contents("p", path: "spooled/" + name) == bytes, "\(name)")
+        }
+        let spooledNames = try world.cli(["ls", "pikpak:p/spooled"])
+        #expect(spooledNames.stdout.split(separator: "\n").count == spooled.count, "\(spooledNames.stdout)")
 
         world.pikpak.downloadLinkLifetime = 12  // taken with 10 s left at most: a fresh link per open
         world.pikpak.setFaults {

@@ -133,7 +133,9 @@ import Testing
         }
         func expected(_ path: String) -> [String] { [path] + children(path).flatMap(expected) }
         func folder(_ path: String) -> TreeMarch.Folder {
-            .init(relative: path, destinationPath: "dst/" + path, onSource: true, onDestination: path.count % 2 == 0)
+            .init(
+                relative: path, sourcePath: "src：/" + path, destinationPath: "dst/" + path, onSource: true,
+                onDestination: path.count % 2 == 0)
         }
         let scratch = TestSupport.temporaryDirectory("folder-stack")
         var stack = FolderStack(limit: 8, directory: scratch)
@@ -143,7 +145,7 @@ import Testing
         var promised: [String] = []
         var mostHeld = 0
         while let next = try stack.pop() {
-            #expect(next.destinationPath == "dst/" + next.relative)
+            #expect(next.destinationPath == "dst/" + next.relative && next.sourcePath == "src：/" + next.relative)
             #expect(next.onDestination == (next.relative.count % 2 == 0) && next.onSource)
             if !promised.isEmpty { #expect(next.relative == promised.removeFirst()) }
             visited.append(next.relative)

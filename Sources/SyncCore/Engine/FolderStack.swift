@@ -141,6 +141,7 @@ struct FolderStack {
         encoder.record { out in
             out.bytes.append((folder.onSource ? 1 : 0) | (folder.onDestination ? 2 : 0))
             out.put(folder.relative)
+            out.put(folder.sourcePath)
             out.put(folder.destinationPath)
         }
     }
@@ -149,8 +150,9 @@ struct FolderStack {
         var fields = SpillRecord.Fields(payload)
         let sides = fields.byte()
         let relative = fields.string()
+        let sourcePath = fields.string()
         return Folder(
-            relative: relative, destinationPath: fields.string(), onSource: sides & 1 != 0,
+            relative: relative, sourcePath: sourcePath, destinationPath: fields.string(), onSource: sides & 1 != 0,
             onDestination: sides & 2 != 0)
     }
 }

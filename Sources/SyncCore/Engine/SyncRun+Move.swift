@@ -17,7 +17,7 @@ extension SyncRun {
             return
         }
         do {
-            try calls.source.call { try source.remove(join(sourceRoot, path)) }
+            try calls.source.call { try source.remove(entry.path) }
             record(.sourceDeleted(path: path)) { $0.sourceDeleted += 1 }
         } catch let error as ConnectorError where error.code == .notFound {
             record(.sourceDeleted(path: path)) { $0.sourceDeleted += 1 }  // a retry after the first landed

@@ -194,6 +194,7 @@ public final class SyncRun: @unchecked Sendable {
                     path,
                     "not transferred: its name collides with '\(other)' at the destination (\(self.collisionKind))")
             })
+        march.sourceNames = NameEncoder(rules: source.plugin.nameRules)
         march.stop = { self.refused }
         march.spillAfter = options.spillAfter
         march.renamed = { path, name in

@@ -28,6 +28,9 @@ struct TreeMarch {
     /// A folder still to visit.
     struct Folder {
         var relative: String
+        /// Where it is at the source: the listed path (names there may be encoded), or where it
+        /// would be when only the destination has it.
+        var sourcePath: String
         var destinationPath: String
         var onSource: Bool
         var onDestination: Bool
@@ -51,6 +54,9 @@ struct TreeMarch {
     let filter: Filter
     /// The destination's name rules: names are decoded from it, encoded for it, and paired by key.
     let names: NameEncoder
+    /// The source's name rules: names it lists are decoded, so what an earlier run stored encoded
+    /// there (`a：b.mkv` for `a:b.mkv`) travels under its own name again.
+    var sourceNames = NameEncoder(rules: NameRules())
     /// Each side's retry path: a listing that fails with a temporary error or a rate limit is
     /// started over after the account's pause, as a file is.
     let sourceCalls: AccountCalls
@@ -77,7 +83,9 @@ struct TreeMarch {
     func run(destinationExists: Bool, visit: (Pair) throws -> Void, failed: (ListingFailure) -> Void) throws -> Bool {
         var pending = FolderStack(limit: spillAfter)
         try pending.add(
-            Folder(relative: "", destinationPath: destinationRoot, onSource: true, onDestination: destinationExists))
+            Folder(
+                relative: "", sourcePath: sourceRoot, destinationPath: destinationRoot, onSource: true,
+                onDestination: destinationExists))
         try pending.endBatch()
         var started: [String: FolderListing] = [:]
         let listers = WorkerPool(width: 2, name: "sync-core lister")
@@ -95,7 +103,7 @@ struct TreeMarch {
                     if side == .destination {
                         listing.destination = Result {
                             try children(
-                                destinationCalls, folder.destinationPath, relative: folder.relative, decode: true)
+                                destinationCalls, folder.destinationPath, relative: folder.relative, decoder: names)
                         }
                     } else {
                         // Collisions are resolved here too, beside the other side's listing: in a
@@ -103,8 +111,7 @@ struct TreeMarch {
                         listing.source = Result {
                             try dropCollisions(
                                 children(
-                                    sourceCalls, join(sourceRoot, folder.relative), relative: folder.relative,
-                                    decode: false),
+                                    sourceCalls, folder.sourcePath, relative: folder.relative, decoder: sourceNames),
                                 in: folder.relative, report: { listing.collisions.append($0) })
                         }
                     }
@@ -169,8 +176,8 @@ struct TreeMarch {
             let p = pair(name, s, d)
             try pending.add(
                 Folder(
-                    relative: p.relative, destinationPath: p.destinationPath, onSource: sourceDir,
-                    onDestination: destinationDir))
+                    relative: p.relative, sourcePath: s?.path ?? join(folder.sourcePath, sourceNames.encode(name)),
+                    destinationPath: p.destinationPath, onSource: sourceDir, onDestination: destinationDir))
             return p
         }
         func queueSubfolders() throws {
@@ -214,13 +221,15 @@ struct TreeMarch {
         var entry: Entry
     }
 
-    /// One folder's entries that the filter keeps, sorted by key bytes. Destination names are
-    /// decoded from the destination's encoding first.
-    func children(_ calls: AccountCalls, _ listed: String, relative: String, decode: Bool) throws -> SortedEntries {
-        try calls.call { try childrenOnce(calls.session, listed, relative: relative, decode: decode) }
+    /// One folder's entries that the filter keeps, sorted by key bytes. Names are decoded from
+    /// their store's encoding first.
+    func children(_ calls: AccountCalls, _ listed: String, relative: String, decoder: NameEncoder) throws
+        -> SortedEntries
+    {
+        try calls.call { try childrenOnce(calls.session, listed, relative: relative, decoder: decoder) }
     }
 
-    private func childrenOnce(_ session: Session, _ listed: String, relative: String, decode: Bool) throws
+    private func childrenOnce(_ session: Session, _ listed: String, relative: String, decoder: NameEncoder) throws
         -> SortedEntries
     {
         var entries = ListingCollector(limit: spillAfter)
@@ -232,7 +241,7 @@ struct TreeMarch {
             let raw =
                 entry.path.utf8.count > cut && bytesStart(entry.path, with: listedSlash)
                 ? String(Substring(entry.path.utf8.dropFirst(cut))) : String(entry.name)
-            let name = decode ? names.decode(raw) : raw
+            let name = decoder.decode(raw)
             if filter.isEmpty || filter.includes(entry, relative: relativePrefix + name) {
                 try entries.add(Named(name: name, key: names.foldsKeys ? names.key(name) : name, entry: entry))
             }
