@@ -3,7 +3,7 @@ import ConnectorKit
 extension LocalConnector {
     /// Hashes cost a full read on a local disk (hence SC_CAP_HASH_ON_DEMAND).
     func hash(_ path: String, kind: HashKind) throws -> String {
-        guard MultiHasher.canCompute(kind) else {
+        guard Self.info.hashKinds.contains(kind), MultiHasher.canCompute(kind) else {
             throw ConnectorFailure(.unsupported, "local disk cannot compute \(kind) hashes")
         }
         let reader = try LocalReader(path: try paths.resolve(path), shown: paths.shown(path), offset: 0, length: nil)

@@ -52,7 +52,8 @@ public struct MultiHasher {
         case .sha1: CryptoHasher<Insecure.SHA1>()
         case .sha256: CryptoHasher<SHA256>()
         case .gcid: size.map { GCIDHasher(size: $0) }
-        case .dropbox, .quickxor: nil
+        case .dropbox: DropboxContentHasher()
+        case .quickxor: nil
         }
     }
 
