@@ -18,7 +18,7 @@ extension PikPakEmulator {
         }
         let limit = min(Int(r.queryValue("limit") ?? "") ?? 100, Self.maxPage)
         let offset = r.queryValue("page_token").flatMap { $0.hasPrefix("p") ? Int($0.dropFirst()) : nil } ?? 0
-        let matching = (a.children[parent] ?? []).compactMap { a.nodes[$0] }.filter { Self.passes($0, filters) }
+        let matching = a.tree.children(of: parent).filter { Self.passes($0, filters) }
         let page = matching.dropFirst(offset).prefix(max(1, limit))
         let next = offset + page.count < matching.count ? "p\(offset + page.count)" : ""
         return PikPakJSON.ok([
@@ -169,10 +169,7 @@ extension PikPakEmulator {
         case "batchDelete":
             apply = {
                 for n in nodes {
-                    a.detach(n)
-                    for gone in a.subtree(n.id) {
-                        a.nodes[gone.id] = nil
-                        a.children[gone.id] = nil
+                    for gone in a.tree.remove(n) {
                         if let blob = gone.blob { self.blobs.remove(blob) }
                     }
                 }
@@ -208,17 +205,17 @@ extension PikPakEmulator {
             id: newId(), parentId: parent, name: a.freeName(n.name, in: parent), isFolder: n.isFolder, size: n.size,
             gcid: n.gcid, md5: n.md5, blob: n.blob.flatMap { blobs.link($0) }, phase: n.phase, now: Date())
         a.add(copy)
-        for child in (a.children[n.id] ?? []).compactMap({ a.nodes[$0] }) where !child.trashed {
+        for child in a.tree.children(of: n.id) where !child.trashed {
             copyTree(child, into: copy.id, a)
         }
     }
 
     func emptyTrash(_ a: PikPakAccount) -> EmulatorResponse {
         let task = schedule(type: "emptyTrash", name: "trash") {
-            for n in a.nodes.values where n.trashed {
-                a.detach(n)
-                a.nodes[n.id] = nil
-                if let blob = n.blob { self.blobs.remove(blob) }
+            for n in a.nodes.values where n.trashed && a.tree[n.id] != nil {
+                for gone in a.tree.remove(n) {
+                    if let blob = gone.blob { self.blobs.remove(blob) }
+                }
             }
         }
         return PikPakJSON.ok(["task_id": task.id])
@@ -272,9 +269,9 @@ extension PikPakEmulator {
         for id in (r.queryValue("task_ids") ?? "").split(separator: ",") {
             guard let t = tasks.removeValue(forKey: String(id)) else { continue }
             if r.queryValue("delete_files") == "true", let file = t.fileId.flatMap({ a.nodes[$0] }) {
-                a.detach(file)
-                a.nodes[file.id] = nil
-                if let blob = file.blob { blobs.remove(blob) }
+                for gone in a.tree.remove(file) {
+                    if let blob = gone.blob { blobs.remove(blob) }
+                }
             }
         }
         return PikPakJSON.ok([:])

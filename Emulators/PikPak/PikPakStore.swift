@@ -1,9 +1,10 @@
+import EmulatorKit
 import Foundation
 
 /// One file or folder of an emulated PikPak drive. Ids are opaque strings; the root has none
 /// (`""`). A file being uploaded exists as PENDING until its bytes are complete.
 // Unchecked (this and the other model classes): read and written under the emulator's lock only.
-final class PikPakNode: @unchecked Sendable {
+final class PikPakNode: TreeNode, @unchecked Sendable {
     let id: String
     var parentId: String
     var name: String
@@ -95,9 +96,9 @@ final class PikPakAccount: @unchecked Sendable {
     let name: String
     let userId: String
     var password: String
-    var nodes: [String: PikPakNode] = [:]
-    /// Children in creation order, as listings return them; "" is the root.
-    var children: [String: [String]] = ["": []]
+    /// The drive (EmulatorKit's shared tree); trashed items stay in it, marked.
+    let tree = NodeTree<PikPakNode>()
+    var nodes: [String: PikPakNode] { tree.nodes }
     var quota: Int64 = 10 << 40
     /// Refresh tokens that may still be used once (each use rotates it).
     var refreshTokens: Set<String> = []
@@ -110,23 +111,13 @@ final class PikPakAccount: @unchecked Sendable {
         self.userId = userId
     }
 
-    func add(_ node: PikPakNode) {
-        nodes[node.id] = node
-        children[node.parentId, default: []].append(node.id)
-        if node.isFolder { children[node.id] = children[node.id] ?? [] }
-    }
+    func add(_ node: PikPakNode) { tree.add(node) }
 
-    func detach(_ node: PikPakNode) { children[node.parentId]?.removeAll { $0 == node.id } }
-
-    func move(_ node: PikPakNode, to parent: String) {
-        detach(node)
-        node.parentId = parent
-        children[parent, default: []].append(node.id)
-    }
+    func move(_ node: PikPakNode, to parent: String) { tree.move(node, to: parent) }
 
     /// A live (untrashed, not failed) child named exactly `name` (bytes compared).
     func child(of parent: String, named name: String, except: String? = nil) -> PikPakNode? {
-        children[parent]?.lazy.compactMap { self.nodes[$0] }.first {
+        tree.child(of: parent) {
             !$0.trashed && $0.phase != PikPakNode.failed && $0.id != except && $0.name.utf8.elementsEqual(name.utf8)
         }
     }
@@ -134,36 +125,14 @@ final class PikPakAccount: @unchecked Sendable {
     /// `name`, or `name(1).ext`, `name(2).ext`… : the first free in `parent` (how PikPak names an
     /// item moved, copied or restored onto a taken name).
     func freeName(_ name: String, in parent: String) -> String {
-        guard child(of: parent, named: name) != nil else { return name }
-        let ext = (name as NSString).pathExtension
-        let stem = ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
-        var n = 1
-        while true {
-            let candidate = ext.isEmpty ? "\(stem)(\(n))" : "\(stem)(\(n)).\(ext)"
-            if child(of: parent, named: candidate) == nil { return candidate }
-            n += 1
-        }
+        tree.freeName(
+            name, isTaken: { child(of: parent, named: $0) != nil },
+            numbered: { stem, n, ext in ext.isEmpty ? "\(stem)(\(n))" : "\(stem)(\(n)).\(ext)" })
     }
 
-    /// Every node under `id` (itself included), deepest last.
-    func subtree(_ id: String) -> [PikPakNode] {
-        var out: [PikPakNode] = []
-        var stack = [id]
-        while let next = stack.popLast() {
-            if let node = nodes[next] { out.append(node) }
-            stack.append(contentsOf: children[next] ?? [])
-        }
-        return out
-    }
+    func subtree(_ id: String) -> [PikPakNode] { tree.subtree(id) }
 
-    func isInside(_ id: String, _ ancestor: String) -> Bool {
-        var current: String? = id
-        while let c = current, !c.isEmpty {
-            if c == ancestor { return true }
-            current = nodes[c]?.parentId
-        }
-        return ancestor.isEmpty
-    }
+    func isInside(_ id: String, _ ancestor: String) -> Bool { tree.isInside(id, ancestor) }
 
     /// Bytes counted against the quota: every complete file, trashed ones included.
     var usage: Int64 { nodes.values.reduce(0) { $0 + ($1.isFolder || $1.phase != PikPakNode.complete ? 0 : $1.size) } }
