@@ -114,17 +114,22 @@ let package = Package(
             dependencies: ["EmulatorKit", .product(name: "Crypto", package: "swift-crypto")],
             path: "Emulators/PikPak"
         ),
+        .target(
+            name: "DropboxEmulator",
+            dependencies: ["EmulatorKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Emulators/Dropbox"
+        ),
         .executableTarget(
             name: "sync-emulator",
             dependencies: [
-                "PutioEmulator", "PikPakEmulator", "EmulatorKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PutioEmulator", "PikPakEmulator", "DropboxEmulator", "EmulatorKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "SyncCoreTests",
             dependencies: [
                 "SyncCore", "SyncConfig", "SyncState", "SyncHost", "SyncConformance", "SyncHashes", "CSyncConnector", "ConnectorKit", "EmulatorKit",
-                "PutioEmulator", "PikPakEmulator", "CCRC32",
+                "PutioEmulator", "PikPakEmulator", "DropboxEmulator", "CCRC32",
             ],
             // C sources the tests compile with the system compiler, as third parties would.
             exclude: ["Fixtures"]

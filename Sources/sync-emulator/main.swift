@@ -1,4 +1,5 @@
 import ArgumentParser
+import DropboxEmulator
 import EmulatorKit
 import Foundation
 import PikPakEmulator
@@ -9,7 +10,7 @@ struct SyncEmulator: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync-emulator",
         abstract: "Run a provider emulator on 127.0.0.1 (for the demo and manual testing).",
-        subcommands: [Putio.self, PikPak.self])
+        subcommands: [Putio.self, PikPak.self, Dropbox.self])
 }
 
 struct Putio: ParsableCommand {
@@ -91,6 +92,42 @@ struct PikPak: ParsableCommand {
         let bound = try emulator.start(port: port)
         if let passwordsFile { try writePrivateJSON(passwords, to: passwordsFile) }
         print("pikpak emulator listening on http://127.0.0.1:\(bound) (accounts: \(names.joined(separator: ", ")))")
+        fflush(nil)
+        waitForStopSignal()
+        emulator.stop()
+    }
+}
+
+struct Dropbox: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dropbox", abstract: "Emulate Dropbox's API, content and OAuth hosts.")
+
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 0
+    @Option(help: "Accounts to create, comma-separated.") var accounts = "a,b"
+    @Option(
+        help: "Write each account's access and refresh tokens here as JSON (mode 0600); they are never printed.")
+    var tokensFile: String?
+    @Option(help: "Register an app key (PKCE, no secret); authorizations are approved as the first account.")
+    var appKey: String?
+
+    func run() throws {
+        let emulator = try DropboxEmulator(threads: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
+        let names = accounts.split(separator: ",").map(String.init).filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw ValidationError("--accounts names no account") }
+        var tokens: [String: String] = [:]
+        for name in names {
+            emulator.addAccount(name)
+            let issued = emulator.issueTokens(for: name)
+            tokens[name] = issued.access
+            tokens[name + ".refresh"] = issued.refresh
+        }
+        if let appKey {
+            emulator.registerApp(key: appKey)
+            emulator.approveAuthorizations(as: names[0])
+        }
+        let bound = try emulator.start(port: port)
+        if let tokensFile { try writePrivateJSON(tokens, to: tokensFile) }
+        print("dropbox emulator listening on http://127.0.0.1:\(bound) (accounts: \(names.joined(separator: ", ")))")
         fflush(nil)
         waitForStopSignal()
         emulator.stop()
