@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SyncConnectorS3", type: .dynamic, targets: ["S3Connector"]),
         .library(name: "SyncConnectorSFTP", type: .dynamic, targets: ["SFTPConnector"]),
         .library(name: "SyncConnectorPikPak", type: .dynamic, targets: ["PikPakConnector"]),
+        .library(name: "SyncConnectorDropbox", type: .dynamic, targets: ["DropboxConnector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -70,6 +71,11 @@ let package = Package(
             name: "PikPakConnector",
             dependencies: ["ConnectorKit", .product(name: "Crypto", package: "swift-crypto")],
             path: "Plugins/PikPak"
+        ),
+        .target(
+            name: "DropboxConnector",
+            dependencies: ["ConnectorKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Plugins/Dropbox"
         ),
         .target(
             name: "S3Connector",

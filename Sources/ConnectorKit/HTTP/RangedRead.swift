@@ -20,16 +20,18 @@ public final class RangedRead {
         self.skip = skip
     }
 
-    /// GETs `url` from `offset` for `length` bytes (nil: to the end) with `headers` besides Range.
+    /// GETs `url` (or sends `method`: Dropbox downloads are POSTs) from `offset` for `length` bytes
+    /// (nil: to the end) with `headers` besides Range.
     public static func open(
-        _ http: HTTPClient, url: String, headers: [(String, String)] = [], offset: Int64, length: Int64?, what: String
+        _ http: HTTPClient, url: String, method: String = "GET", headers: [(String, String)] = [], offset: Int64,
+        length: Int64?, what: String
     ) throws -> Opened {
         var all = headers
         if offset > 0 || length != nil {
             let end = length.map { String(offset + $0 - 1) } ?? ""
             all.append(("Range", "bytes=\(offset)-\(end)"))
         }
-        let download = try http.openDownload(HTTPRequest("GET", url, headers: all))
+        let download = try http.openDownload(HTTPRequest(method, url, headers: all))
         let response = download.response
         var skip: Int64 = 0
         switch response.status {

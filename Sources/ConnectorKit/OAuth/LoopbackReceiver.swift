@@ -4,19 +4,27 @@ import Foundation
     import Glibc
 #endif
 
-/// A one-shot HTTP listener on 127.0.0.1 (a random port) that receives an OAuth redirect: it answers
+/// A one-shot HTTP listener on 127.0.0.1 (a random port, or the one a provider has registered)
+/// that receives an OAuth redirect: it answers
 /// the browser with a short page and hands back the query of the request that carries the expected
 /// `state`. Requests without it (a favicon, a forged redirect) are answered and ignored.
 public final class LoopbackReceiver {
     public let port: Int
+    /// The host name the redirect address names (`localhost` where a provider registers it so).
+    public let host: String
     private let fd: Int32
 
-    public init() throws {
+    /// `port` 0 takes any free port.
+    public init(port wanted: Int = 0, host: String = "127.0.0.1") throws {
+        self.host = host
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ConnectorFailure.posix(errno, "socket", "") }
+        // A fixed port may still be in TIME_WAIT from the last authorization.
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = UInt16(wanted).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -38,7 +46,7 @@ public final class LoopbackReceiver {
 
     deinit { close(fd) }
 
-    public var redirectURI: String { "http://127.0.0.1:\(port)/" }
+    public var redirectURI: String { "http://\(host):\(port)/" }
 
     /// Waits for the redirect; throws AUTH when the provider reports an error, and when `timeout`
     /// passes or `isCancelled` turns true.

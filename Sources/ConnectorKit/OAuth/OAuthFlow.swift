@@ -69,11 +69,14 @@ public struct OAuthToken: Sendable, Equatable {
 /// code exchange, and refreshing.
 public enum OAuthFlow {
     /// Runs the whole flow: prints the address (and opens a browser where there is one), waits for
-    /// the redirect on 127.0.0.1, exchanges the code.
+    /// the redirect on 127.0.0.1, exchanges the code. `redirectPort` and `redirectHost` give the
+    /// redirect address a provider has registered (0: any free port, which needs a provider that
+    /// accepts any loopback port).
     public static func authorize(
-        _ provider: OAuthProvider, http: HTTPClient, host: ConnectorHost, timeout: TimeInterval = 300
+        _ provider: OAuthProvider, http: HTTPClient, host: ConnectorHost, timeout: TimeInterval = 300,
+        redirectPort: Int = 0, redirectHost: String = "127.0.0.1"
     ) throws -> OAuthToken {
-        let receiver = try LoopbackReceiver()
+        let receiver = try LoopbackReceiver(port: redirectPort, host: redirectHost)
         let pkce = PKCE()
         let state = base64URL(randomBytes(16))
         var parameters: [(String, String)] = [
