@@ -366,4 +366,7 @@ scripts/bench-sftp.sh "$bin" "$work" "$runs"
 
 # --- 7. PikPak through its emulator (issue: PikPak) -------------------------------------------------
 scripts/bench-pikpak.sh "$bin" "$work" "$runs"
+
+# --- 8. Dropbox through its emulator (issue: Dropbox) -----------------------------------------------
+scripts/bench-dropbox.sh "$bin" "$work" "$runs"
 cat docs/benchmarks.md

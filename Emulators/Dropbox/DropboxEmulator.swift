@@ -41,6 +41,10 @@ public final class DropboxEmulator: ServedEmulator, @unchecked Sendable {
     /// How long each upload or append waits before it is answered (a slow link, for tests that
     /// interrupt an upload midway).
     public var uploadDelay: TimeInterval = 0
+    /// How long a write (a commit, a folder, a delete, a move) holds its namespace's lock; another
+    /// write arriving meanwhile is refused with `too_many_write_operations`, as Dropbox refuses
+    /// writers that queue on one namespace (0: no contention).
+    public var writeLockSeconds: TimeInterval = 0
 
     public init(threads: Int = 2) throws {
         blobs = try BlobStore(prefix: "dropbox-emulator")
@@ -190,6 +194,14 @@ public final class DropboxEmulator: ServedEmulator, @unchecked Sendable {
             switch pathRoot(request, user) {
             case .failure(let refusal): return refusal.response
             case .success(let found): space = found
+            }
+            if Self.writes.contains(route), writeLockSeconds > 0 {
+                let now = Date()
+                if now < space.lockedUntil {
+                    return DropboxJSON.tooMany(
+                        "too_many_write_operations", retryAfter: 1, header: "1", plain: false)
+                }
+                space.lockedUntil = now.addingTimeInterval(writeLockSeconds)
             }
             let content = Self.contentRoutes.contains(route)
             guard let arg = DropboxJSON.argument(request, content: content) else {

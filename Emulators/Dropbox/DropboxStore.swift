@@ -91,6 +91,8 @@ final class DropboxSpace: @unchecked Sendable {
     let tree = NodeTree<DropboxNode>()
     var changes: [DropboxChange] = []
     var sequence = 0
+    /// Until when the last write holds the namespace's lock.
+    var lockedUntil = Date.distantPast
 
     init(namespaceID: String) { self.namespaceID = namespaceID }
 

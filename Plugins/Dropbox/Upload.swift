@@ -25,6 +25,8 @@ final class DropboxWriter: SuspendableWriter {
     /// The request the bytes are going into, and how many it has taken.
     private var chunk: HTTPUpload?
     private var chunkBytes: Int64 = 0
+    /// The access token the request in flight carries (renewed if the server calls it expired).
+    private var chunkToken = ""
     private let chunkLimit: Int64
     private(set) var startOffset: Int64 = 0
 
@@ -127,10 +129,12 @@ final class DropboxWriter: SuspendableWriter {
             arg = ["close": batched]
         }
         let length: Int64? = batched ? size : size.map { min(chunkLimit, $0 - offset) }
+        let headers = try c.contentHeaders(arg)
+        chunkToken = c.credentials.accessToken
         chunk = c.http.openUpload(
             HTTPRequest(
                 "POST", c.settings.contentURL + "/2/" + route,
-                headers: try c.contentHeaders(arg) + [("Content-Type", "application/octet-stream")]), length: length)
+                headers: headers + [("Content-Type", "application/octet-stream")]), length: length)
         chunkBytes = 0
     }
 
@@ -146,7 +150,7 @@ final class DropboxWriter: SuspendableWriter {
             guard response.status == 409, error?[".tag"] as? String == "incorrect_offset",
                 correct == offset + chunkBytes
             else {
-                if response.status == 401 { _ = try? c.credentials.refreshAfterRejection(of: "") }
+                if response.status == 401 { _ = try? c.credentials.refreshAfterRejection(of: chunkToken) }
                 var failure = DropboxErrors.failure("upload \(shown)", response)
                 // The next attempt continues from what the server holds (a fresh token, the offset
                 // asked again).

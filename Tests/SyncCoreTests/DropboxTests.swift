@@ -133,9 +133,11 @@ import Testing
         #expect(check.status == 0, "\(check.stderr)")
     }
 
-    /// 500 small files: their commits go in batches (finish_batch_v2), never one commit each.
+    /// 500 small files: their commits go in batches (finish_batch_v2), never one commit each, and
+    /// the run gets through a namespace whose writes hold its lock for a while.
     @Test func smallFilesAreCommittedInBatches() throws {
         let world = try World()
+        world.dropbox.writeLockSeconds = 0.005
         let src = TestSupport.temporaryDirectory("dropbox-small")
         defer { try? FileManager.default.removeItem(atPath: src) }
         for i in 0..<500 {
