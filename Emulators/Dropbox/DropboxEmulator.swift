@@ -23,6 +23,8 @@ public final class DropboxEmulator: ServedEmulator, @unchecked Sendable {
     var dice = FaultDice(seed: 1)
     var sessions: [String: DropboxUploadSession] = [:]
     var cursors: [String: DropboxCursor] = [:]
+    /// Asynchronous delete_batch jobs and their answers.
+    var deleteJobs: [String: [[String: Any]]] = [:]
     var requestCounts: [String: Int] = [:]
     var downloadedBytes: Int64 = 0
     var uploadedBytes: Int64 = 0
@@ -45,6 +47,8 @@ public final class DropboxEmulator: ServedEmulator, @unchecked Sendable {
     /// write arriving meanwhile is refused with `too_many_write_operations`, as Dropbox refuses
     /// writers that queue on one namespace (0: no contention).
     public var writeLockSeconds: TimeInterval = 0
+    /// A delete_batch of more entries than this answers as an asynchronous job.
+    public var asyncDeleteOver = 20
 
     public init(threads: Int = 2) throws {
         blobs = try BlobStore(prefix: "dropbox-emulator")

@@ -28,20 +28,25 @@ extension DropboxEmulator {
             return .json(200, DropboxJSON.metadata(node, space))
         case "files/create_folder_v2": return createFolder(arg, space)
         case "files/delete_v2":
-            switch delete(arg["path"] as? String ?? "", space) {
+            switch delete(arg, space) {
             case .success(let metadata): return .json(200, ["metadata": metadata])
-            case .failure(let failure): return DropboxJSON.lookup("path_lookup", failure.reason)
+            case .failure(let failure): return DropboxJSON.endpoint(failure.error, summary: failure.summary)
             }
         case "files/delete_batch":
             let entries = (arg["entries"] as? [[String: Any]] ?? []).map { entry -> [String: Any] in
-                switch delete(entry["path"] as? String ?? "", space) {
+                switch delete(entry, space) {
                 case .success(let metadata): return [".tag": "success", "metadata": metadata]
-                case .failure(let failure):
-                    return [
-                        ".tag": "failure",
-                        "failure": [".tag": "path_lookup", "path_lookup": [".tag": failure.reason]],
-                    ]
+                case .failure(let failure): return [".tag": "failure", "failure": failure.error]
                 }
+            }
+            // A large batch answers as an asynchronous job, to be checked.
+            guard entries.count > asyncDeleteOver else { return .json(200, [".tag": "complete", "entries": entries]) }
+            let job = "dbjid:" + randomToken()
+            deleteJobs[job] = entries
+            return .json(200, [".tag": "async_job_id", "async_job_id": job])
+        case "files/delete_batch/check":
+            guard let job = arg["async_job_id"] as? String, let entries = deleteJobs[job] else {
+                return DropboxJSON.endpoint([".tag": "invalid_async_job_id"], summary: "invalid_async_job_id")
             }
             return .json(200, [".tag": "complete", "entries": entries])
         case "files/move_v2", "files/copy_v2": return moveOrCopy(arg, space, copy: route == "files/copy_v2")
@@ -208,9 +213,31 @@ extension DropboxEmulator {
         return .success((node, created))
     }
 
-    private func delete(_ path: String, _ space: DropboxSpace) -> Result<[String: Any], WriteFailure> {
+    /// Deletes what `arg.path` names, with its contents; with `parent_rev`, only the file of that
+    /// revision (a folder, or a file written since, is refused).
+    private func delete(_ arg: [String: Any], _ space: DropboxSpace) -> Result<[String: Any], WriteFailure> {
+        let path = arg["path"] as? String ?? ""
         guard !path.isEmpty, let found = space.lookup(path), let node = found.node else {
-            return .failure(.reason("not_found"))
+            return .failure(
+                WriteFailure(
+                    error: [".tag": "path_lookup", "path_lookup": [".tag": "not_found"]],
+                    summary: "path_lookup/not_found"))
+        }
+        if let rev = arg["parent_rev"] as? String {
+            if node.isFolder {
+                return .failure(
+                    WriteFailure(
+                        error: [".tag": "path_lookup", "path_lookup": [".tag": "not_file"]],
+                        summary: "path_lookup/not_file"))
+            }
+            if node.rev != rev {
+                return .failure(
+                    WriteFailure(
+                        error: [
+                            ".tag": "path_write", "path_write": [".tag": "conflict", "conflict": [".tag": "file"]],
+                        ],
+                        summary: "path_write/conflict/file"))
+            }
         }
         let metadata = DropboxJSON.metadata(node, space)
         let lower = space.lowerPath(node.id)

@@ -28,6 +28,7 @@ final class DropboxConnector: Connector, RecursiveListing, ServerMove, ServerCop
     /// `Dropbox-API-Path-Root`, when the account's root is not the user's own folder.
     let rootHeader: [(String, String)]
     let batcher: DropboxCommitBatcher
+    let revisions = DropboxRevisions()
 
     init(config: ConnectorConfig, host: ConnectorHost) throws {
         self.host = host

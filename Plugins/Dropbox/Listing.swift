@@ -8,6 +8,7 @@ extension DropboxConnector {
             guard let name = metadata["name"] as? String, !name.isEmpty, !name.contains("/"),
                 let entry = DropboxMetadata.make(metadata, path: DropboxPath.join(dir, name))
             else { return }
+            if !entry.isDirectory { revisions.put("/" + entry.path, metadata["rev"] as? String) }
             try emit(entry)
         }
     }

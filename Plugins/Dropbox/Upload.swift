@@ -191,6 +191,7 @@ final class DropboxWriter: SuspendableWriter {
             : try finishSession(entry)
         session = nil
         let path = commit["path"] as? String ?? ""
+        c.revisions.put(path, metadata["rev"] as? String)
         guard let landed = DropboxMetadata.make(metadata, path: String(path.dropFirst())) else {
             throw ConnectorFailure(.transient, "dropbox: upload \(shown): the commit answered no file")
         }

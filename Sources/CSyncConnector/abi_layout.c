@@ -20,7 +20,7 @@ _Static_assert(offsetof(sc_host, credentials_changed) == 40, "sc_host 1.0 part")
 _Static_assert(sizeof(sc_write_options) == 72, "sc_write_options size");
 _Static_assert(sizeof(sc_about) == 40, "sc_about size");
 _Static_assert(sizeof(sc_job) == 64, "sc_job size");
-_Static_assert(sizeof(sc_ops) == 8 + 27 * 8, "sc_ops size");
+_Static_assert(sizeof(sc_ops) == 8 + 28 * 8, "sc_ops size");
 _Static_assert(offsetof(sc_ops, open_reader_id) == 8 + 25 * 8, "sc_ops 1.1 part");
 _Static_assert(offsetof(sc_ops, suspend) == 8 + 23 * 8, "sc_ops 1.0 part");
 _Static_assert(sizeof(sc_descriptor) == 104, "sc_descriptor size");

@@ -75,6 +75,14 @@ public protocol DescribingReader: ConnectorReader {
     var describedEntry: ConnectorEntry? { get }
 }
 
+/// Optional (ABI 1.4 `remove_many`): removing many files in one call, for a store whose batch
+/// delete takes many in one request. Each path's outcome in order: success (or NOT_FOUND, already
+/// gone), IS_A_DIRECTORY for a folder (never removed here), or the failure. Throw when the call
+/// failed as a whole.
+public protocol BatchRemoval: Connector {
+    func remove(many paths: [String]) throws -> [Result<Void, ConnectorFailure>]
+}
+
 /// Optional: quota figures.
 public protocol QuotaReporting: Connector {
     func about() throws -> Quota

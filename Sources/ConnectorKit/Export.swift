@@ -265,6 +265,21 @@ private func makeDescriptor<C: Connector>(for type: C.Type) -> UnsafeMutablePoin
             }
         }
     }
+    if C.self is any BatchRemoval.Type {
+        ops.pointee.remove_many = { session, paths, count, fn, ctx, err in
+            guarded(err) {
+                let list = (0..<Int(count)).map { string(paths?[$0]) }
+                let outcomes = try (connector(session) as! any BatchRemoval).remove(many: list)
+                for (index, outcome) in outcomes.prefix(list.count).enumerated() {
+                    switch outcome {
+                    case .success: fn?(ctx, UInt32(index), SC_OK, nil)
+                    case .failure(let failure):
+                        failure.message.withCString { fn?(ctx, UInt32(index), failure.code.rawValue, $0) }
+                    }
+                }
+            }
+        }
+    }
     if let setup = C.self as? any InteractiveSetup.Type {
         exportedSetup = setup
         ops.pointee.authorize = { host, config, err in

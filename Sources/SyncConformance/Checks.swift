@@ -19,6 +19,7 @@ extension ConformanceSuite {
         Check(name: "short-write-refused", body: shortWriteRefused),
         Check(name: "mtime", body: mtimeKept),
         Check(name: "remove-and-rmdir", body: removeAndRmdir),
+        Check(name: "remove-many", body: removeMany),
         Check(name: "move", body: moveCheck),
         Check(name: "copy", body: copyCheck),
         Check(name: "names", body: names),
@@ -244,6 +245,29 @@ extension ConformanceSuite {
         try c.expect(try c.session.statIfExists(c.path("full/child")) == nil, "remove left the file")
         try c.session.rmdir(c.path("full"))
         try c.expect(try c.session.statIfExists(c.path("full")) == nil, "rmdir left the folder")
+    }
+
+    /// ABI 1.4 `remove_many`: files go, a path already gone counts as done, a folder is refused
+    /// and kept with what it holds.
+    static func removeMany(_ c: Context) throws {
+        guard c.session.removesMany else { throw Skip(reason: "connector has no remove_many") }
+        let files = (0..<3).map { c.path("many/f\($0)") }
+        for file in files { try c.write(file, Array(file.utf8)) }
+        try c.write(c.path("many/kept/inner"), [1])
+        let outcomes = try c.session.removeMany(files + [c.path("many/missing"), c.path("many/kept")])
+        try c.expect(outcomes.count == 5, "remove_many answered \(outcomes.count) outcomes for 5 paths")
+        for (i, file) in files.enumerated() {
+            try c.expect(
+                outcomes[i] == nil, "remove_many of '\(file)': \(outcomes[i].map(String.init(describing:)) ?? "")")
+            try c.expect(try c.session.statIfExists(file) == nil, "remove_many left '\(file)'")
+        }
+        try c.expect(
+            outcomes[3] == nil, "a path already gone is not done: \(outcomes[3].map(String.init(describing:)) ?? "")")
+        try c.expect(
+            outcomes[4]?.code == .isADirectory,
+            "a folder: expected IS_A_DIRECTORY, got \(String(describing: outcomes[4]))")
+        try c.expect(
+            try c.session.statIfExists(c.path("many/kept/inner")) != nil, "remove_many removed a folder's file")
     }
 
     static func moveCheck(_ c: Context) throws {

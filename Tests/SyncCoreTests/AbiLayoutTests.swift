@@ -148,7 +148,7 @@ import Testing
     }
 
     @Test func scOps() {
-        #expect(MemoryLayout<sc_ops>.size == 224)
+        #expect(MemoryLayout<sc_ops>.size == 232)
         #expect(MemoryLayout<sc_ops>.alignment == 8)
         #expect(MemoryLayout<sc_ops>.offset(of: \.struct_size) == 0)
         #expect(MemoryLayout.size(ofValue: sc_ops().struct_size) == 4)
@@ -210,6 +210,9 @@ import Testing
         // 1.2
         #expect(MemoryLayout<sc_ops>.offset(of: \.reader_entry) == 216)
         #expect(MemoryLayout.size(ofValue: sc_ops().reader_entry) == 8)
+        // 1.4
+        #expect(MemoryLayout<sc_ops>.offset(of: \.remove_many) == 224)
+        #expect(MemoryLayout.size(ofValue: sc_ops().remove_many) == 8)
     }
 
     @Test func scDescriptor() {
@@ -255,7 +258,7 @@ import Testing
 
     @Test func constants() {
         #expect(SC_ABI_MAJOR == 1)
-        #expect(SC_ABI_MINOR == 3)
+        #expect(SC_ABI_MINOR == 4)
         #expect(SC_MAGIC == 0x4E4F_4353)
         #expect(SC_ERROR_MESSAGE_SIZE == 512)
         #expect(SC_HASH_VALUE_MAX == 129)

@@ -14,7 +14,10 @@ import Testing
 
     /// Each run in a process of its own (`sync-core plugin test`): the suite's memory check reads the
     /// process's resident size, which tests running beside it in this process would inflate.
-    @Test(arguments: [("local", Set(["reader-entry"])), ("cdir", Set(["copy", "resume", "reader-entry"]))])
+    @Test(arguments: [
+        ("local", Set(["reader-entry", "remove-many"])),
+        ("cdir", Set(["copy", "resume", "reader-entry", "remove-many"])),
+    ])
     func suitePasses(connector: String, expectedSkips: Set<String>) throws {
         let root = TestSupport.temporaryDirectory("conf-\(connector)")
         let home = TestSupport.temporaryDirectory("conf-home")

@@ -63,7 +63,7 @@ import Testing
                 "chunk_size=131072", "--set", "batch_wait_ms=50",
             ], home: home, environment: ["SYNC_CORE_OPTION_TOKEN": e.issueTokens(for: "c").access])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
-        #expect(run.stdout.contains("23 passed, 0 failed, 2 skipped"), "\(run.stdout)")
+        #expect(run.stdout.contains("24 passed, 0 failed, 2 skipped"), "\(run.stdout)")
         let skipped = Set(
             run.stdout.split(separator: "\n").filter { $0.contains(" skip ") }.compactMap {
                 $0.split(separator: " ").first.map(String.init)
@@ -158,6 +158,31 @@ import Testing
         #expect(world.dropbox.contents("family", path: "/small/d7/f7.txt") == Self.bytes(107, seed: 7))
     }
 
+    /// A sync's deletions go in batches (`delete_batch`, answered as a job when large), each file
+    /// with the revision the run listed it at: nothing is looked up, and nothing else goes.
+    @Test func syncDeletionsGoInBatches() throws {
+        let world = try World()
+        let src = TestSupport.temporaryDirectory("dropbox-sync")
+        defer { try? FileManager.default.removeItem(atPath: src) }
+        for i in 0..<60 {
+            #expect(FileManager.default.createFile(atPath: "\(src)/f\(i).txt", contents: Data([UInt8(i)])))
+        }
+        #expect(try world.cli(["copy", src, "dropbox:family/s"]).status == 0)
+        world.dropbox.seed("family", path: "/s/only-there/keep.txt", bytes: [1])
+        for i in 10..<60 { try FileManager.default.removeItem(atPath: "\(src)/f\(i).txt") }
+        world.dropbox.resetRequestStats()
+        let sync = try world.cli(["sync", src, "dropbox:family/s", "--max-delete", "100", "--json"])
+        #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
+        #expect(sync.stdout.contains(#""deleted":52"#), "\(sync.stdout)")  // 50 files, a file and its folder
+        let stats = world.dropbox.requestStats
+        #expect((stats["files/delete_batch"] ?? 0) == 1 && (stats["files/delete_batch/check"] ?? 0) >= 1, "\(stats)")
+        // The files' revisions came from the listing: the only look-ups are the run's look at its
+        // top folder and the emptied folder's, before it goes.
+        #expect((stats["files/get_metadata"] ?? 0) <= 2 && stats["files/delete_v2"] == 1, "\(stats)")
+        let left = world.dropbox.tree(of: "family").filter { !$0.isFolder }.map(\.path).sorted()
+        #expect(left == (0..<10).map { "/s/f\($0).txt" }.sorted(), "\(left)")
+    }
+
     /// `Movie.mkv` and `movie.mkv` from a case-sensitive source are one name on Dropbox: one is
     /// transferred, the other reported, never merged or overwritten.
     @Test func caseCollisionsAreReportedNotMerged() throws {
@@ -183,6 +208,13 @@ import Testing
         let back = try world.cli(["copy", "dropbox:family/case", out])
         #expect(back.status == 0, "\(back.stderr)")
         #expect(FileManager.default.contents(atPath: out + "/back\\slash.txt") == Data([8]))
+        // The return trip into the source itself: both spellings survive there, untouched.
+        let home = try world.cli(["copy", "dropbox:family/case", src])
+        #expect(home.status == 0, "\(home.stderr)")
+        #expect(FileManager.default.contents(atPath: src + "/Movie.mkv") == Data([1, 2, 3]))
+        #expect(FileManager.default.contents(atPath: src + "/movie.mkv") == Data([4, 5]))
+        #expect(FileManager.default.contents(atPath: src + "/cafe\u{301}.txt") == Data([7]))
+        #expect((try FileManager.default.contentsOfDirectory(atPath: src)).count == 5)
     }
 
     /// An upload session killed mid-file resumes on the next run from the offset the server holds:

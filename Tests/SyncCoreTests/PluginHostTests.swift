@@ -14,11 +14,11 @@ import Testing
         ("libnull.so", ["FIXTURE_RETURN_NULL"], "returned NULL"),
         (
             "libnewer.so", ["FIXTURE_ABI_MAJOR=2", "FIXTURE_NAME=\"newer\""],
-            "built for ABI 2.0, newer than this host's ABI 1.3"
+            "built for ABI 2.0, newer than this host's ABI 1.4"
         ),
         (
             "libolder.so", ["FIXTURE_ABI_MAJOR=0", "FIXTURE_NAME=\"older\""],
-            "built for ABI 0.0, older than this host's ABI 1.3"
+            "built for ABI 0.0, older than this host's ABI 1.4"
         ),
         (
             "libsmall.so", ["FIXTURE_STRUCT_SIZE=40", "FIXTURE_NAME=\"small\""],
@@ -108,7 +108,7 @@ import Testing
         #expect(Set(listed).isSuperset(of: ["local", "cdir", "good", "dup"]))
         #expect((object?["problems"] as? [Any])?.count == Self.broken.count + 2)
         let local = (object?["plugins"] as? [[String: Any]])?.first { $0["name"] as? String == "local" }
-        #expect(local?["abi"] as? String == "1.3")
+        #expect(local?["abi"] as? String == "1.4")
         #expect((local?["hashes"] as? [String])?.contains("md5") == true)
     }
 

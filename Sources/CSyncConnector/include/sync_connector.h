@@ -66,11 +66,12 @@ extern "C" {
  *   1.2  sc_ops.reader_entry (what an open reader learned of its file: the mtime a listing lacks).
  *   1.3  sc_write_options.hashes (the content's hashes, known before its bytes) and
  *        SC_CAP_HASH_FIRST (writers that want them).
+ *   1.4  sc_ops.remove_many (a store's batch delete).
  * A field added in 1.N exists only when the struct's struct_size covers it: read sc_host and sc_ops
  * fields beyond the 1.0 ones only after checking struct_size (hosts copy a smaller sc_ops into a
  * zeroed one of their own, so a missing slot reads as NULL).
  */
-#define SC_ABI_MINOR 3
+#define SC_ABI_MINOR 4
 /** First field of every descriptor: the bytes "SCON" read as a little-endian 32-bit integer. */
 #define SC_MAGIC 0x4E4F4353u
 /** Name of the one symbol every connector exports. */
@@ -206,6 +207,13 @@ typedef struct sc_entry {
  * function returns SC_ERR_CANCELLED (the host knows why it stopped).
  */
 typedef sc_code (*sc_entry_fn)(void *ctx, const sc_entry *entry);
+
+/**
+ * Receives the outcome of one path of remove_many: its index in the call's array, SC_OK or the
+ * error code, and a message for an error (NULL for SC_OK). Called once per path, from the thread
+ * that made the call, before it returns; the message is valid during the callback only.
+ */
+typedef void (*sc_removed_fn)(void *ctx, uint32_t index, sc_code code, const char *message);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Host callbacks                                                                                   */
@@ -568,6 +576,21 @@ typedef struct sc_ops {
      * and its position is unchanged.
      */
     sc_code (*reader_entry)(sc_reader *reader, sc_entry_fn fn, void *ctx, sc_error *err);
+
+    /* ---- since ABI 1.4 (present when struct_size covers it) ---- */
+
+    /**
+     * Optional. Remove many files at once, for a store whose batch delete takes many in one request
+     * (Dropbox delete_batch, S3 DeleteObjects): what a sync of thousands of deletions pays in
+     * requests. paths[0..count) are files (the host passes at most 1000 per call); each one's
+     * outcome is reported once through fn: SC_OK, SC_ERR_NOT_FOUND (already gone, which the host
+     * counts as done), SC_ERR_IS_A_DIRECTORY (a folder is never removed here, as with remove()), or
+     * another code with the store's words. Returns SC_OK once every outcome was reported, whatever
+     * they were; any other code when the call failed as a whole, in which case some paths may be
+     * gone and some not: the host calls again (a path already removed then reports NOT_FOUND).
+     */
+    sc_code (*remove_many)(sc_session *session, const char *const *paths, uint32_t count, sc_removed_fn fn,
+                           void *ctx, sc_error *err);
 } sc_ops;
 
 /* ---------------------------------------------------------------------------------------------- */

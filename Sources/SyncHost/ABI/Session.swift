@@ -197,6 +197,34 @@ public final class Session: Sendable {
         try use { handle in try abiCall { err in path.withCString { ops.remove(handle, $0, err) } } }
     }
 
+    /// Whether the connector removes many files in one call (ABI 1.4 `remove_many`).
+    public var removesMany: Bool { ops.remove_many != nil }
+
+    /// Removes `paths` (files) in one call: each path's outcome in order, nil where it was removed
+    /// (or already gone). Throws when the call failed as a whole.
+    public func removeMany(_ paths: [String]) throws -> [ConnectorError?] {
+        guard let removeMany = ops.remove_many else {
+            throw ConnectorError(.unsupported, "\(plugin.name) cannot remove many files at once")
+        }
+        let copies = paths.map { strdup($0)! }
+        defer { for copy in copies { free(copy) } }
+        let outcomes = RemovalOutcomes(count: paths.count, plugin: plugin.name)
+        try use { handle in
+            try abiCall { err in
+                copies.map { UnsafePointer($0) as UnsafePointer<CChar>? }.withUnsafeBufferPointer { list in
+                    removeMany(
+                        handle, list.baseAddress, UInt32(list.count),
+                        { ctx, index, code, message in
+                            guard let ctx else { return }
+                            Unmanaged<RemovalOutcomes>.fromOpaque(ctx).takeUnretainedValue().report(
+                                Int(index), code, message.map { String(cString: $0) })
+                        }, Unmanaged.passUnretained(outcomes).toOpaque(), err)
+                }
+            }
+        }
+        return outcomes.results
+    }
+
     public func rmdir(_ path: String) throws {
         try use { handle in try abiCall { err in path.withCString { ops.rmdir(handle, $0, err) } } }
     }
@@ -484,4 +512,23 @@ final class ResumeSink {
 func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) throws -> R) rethrows -> R {
     guard let s else { return try body(nil) }
     return try s.withCString { try body($0) }
+}
+
+/// What remove_many reported, path by path; an index out of range (a connector's mistake) is
+/// ignored, and a path never reported stays a failure.
+// Unchecked: filled by callbacks on the calling thread during the call, read after it.
+final class RemovalOutcomes: @unchecked Sendable {
+    var results: [ConnectorError?]
+
+    init(count: Int, plugin: String) {
+        results = Array(
+            repeating: ConnectorError(.internal, "\(plugin): remove_many reported nothing for it"), count: count)
+    }
+
+    func report(_ index: Int, _ code: sc_code, _ message: String?) {
+        guard results.indices.contains(index) else { return }
+        results[index] =
+            code == SC_OK || code == SC_ERR_NOT_FOUND
+            ? nil : ConnectorError(ErrorCode(abi: code), message ?? "removal failed")
+    }
 }

@@ -59,6 +59,7 @@ public final class Plugin: @unchecked Sendable {
         if o.authorize != nil { names.append("authorize") }
         if o.open_reader_id != nil { names.append("read-by-id") }
         if o.reader_entry != nil { names.append("reader-entry") }
+        if o.remove_many != nil { names.append("remove-many") }
         return names
     }
 
