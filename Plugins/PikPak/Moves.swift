@@ -123,3 +123,35 @@ extension PikPakConnector {
         }
     }
 }
+
+extension PikPakConnector: BatchRemoval {
+    /// One batch trash (or delete) for many files, their ids from this session's listings: what
+    /// a sync's deletions would otherwise pay one task each for. Folders are refused, never sent.
+    func remove(many paths: [String]) throws -> [Result<Void, ConnectorFailure>] {
+        var outcomes = [Result<Void, ConnectorFailure>?](repeating: nil, count: paths.count)
+        var ids: [String] = []
+        var sent: [Int] = []
+        for (i, path) in paths.enumerated() {
+            do {
+                let target = try resolve(path)
+                guard !path.isEmpty, !target.isFolder else {
+                    throw ConnectorFailure(.isADirectory, "pikpak: '\(path)' is a folder")
+                }
+                ids.append(target.id)
+                sent.append(i)
+            } catch let failure as ConnectorFailure where failure.code == .notFound {
+                outcomes[i] = .success(())  // already gone
+            } catch let failure as ConnectorFailure {
+                outcomes[i] = .failure(failure)
+            }
+        }
+        if !ids.isEmpty {
+            try discard(ids, what: "delete \(ids.count) files")
+            for i in sent {
+                outcomes[i] = .success(())
+                cache.forget(paths[i])
+            }
+        }
+        return outcomes.map { $0 ?? .failure(ConnectorFailure(.internal, "pikpak: no outcome")) }
+    }
+}
