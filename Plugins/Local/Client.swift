@@ -10,7 +10,7 @@ final class LocalConnector: Connector, RecursiveListing, ServerMove, ServerCopy,
         version: "1.0.0",
         summary: "Local disk: atomic writes, resumable partial files, mtime kept",
         capabilities: [.rangedRead, .setMtime, .unknownSize, .resumableUpload, .atomicWrite, .emptyDirectories],
-        hashKinds: [.crc32, .md5, .sha1, .sha256, .gcid, .dropbox],
+        hashKinds: [.crc32, .md5, .sha1, .sha256, .gcid, .dropbox, .quickxor],
         mtimePrecisionNanoseconds: 1,
         nameRules: .init(forbiddenCharacters: "/", maxNameBytes: 255, maxPathBytes: 4095),
         options: [

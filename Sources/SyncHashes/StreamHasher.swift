@@ -53,7 +53,7 @@ public struct MultiHasher {
         case .sha256: CryptoHasher<SHA256>()
         case .gcid: size.map { GCIDHasher(size: $0) }
         case .dropbox: DropboxContentHasher()
-        case .quickxor: nil
+        case .quickxor: QuickXorHasher()
         }
     }
 
