@@ -47,13 +47,14 @@ public struct NameRules: Sendable {
     public init(
         forbiddenCharacters: String = "", maxNameBytes: Int = 0, maxPathBytes: Int = 0, caseInsensitive: Bool = false,
         duplicatesAllowed: Bool = false, noTrailingDot: Bool = false, noTrailingSpace: Bool = false,
-        noLeadingSpace: Bool = false
+        noLeadingSpace: Bool = false, windowsReserved: Bool = false
     ) {
         self.init(
             forbiddenCharacters: forbiddenCharacters, maxNameBytes: maxNameBytes, maxPathBytes: maxPathBytes,
             flags: (caseInsensitive ? SC_NAME_CASE_INSENSITIVE : 0)
                 | (duplicatesAllowed ? SC_NAME_DUPLICATES_ALLOWED : 0) | (noTrailingDot ? SC_NAME_NO_TRAILING_DOT : 0)
-                | (noTrailingSpace ? SC_NAME_NO_TRAILING_SPACE : 0) | (noLeadingSpace ? SC_NAME_NO_LEADING_SPACE : 0))
+                | (noTrailingSpace ? SC_NAME_NO_TRAILING_SPACE : 0) | (noLeadingSpace ? SC_NAME_NO_LEADING_SPACE : 0)
+                | (windowsReserved ? SC_NAME_WINDOWS_RESERVED : 0))
     }
 
     public var caseInsensitive: Bool { flags & SC_NAME_CASE_INSENSITIVE != 0 }
@@ -62,4 +63,5 @@ public struct NameRules: Sendable {
     public var noTrailingSpace: Bool { flags & SC_NAME_NO_TRAILING_SPACE != 0 }
     public var noLeadingSpace: Bool { flags & SC_NAME_NO_LEADING_SPACE != 0 }
     public var nfcOnly: Bool { flags & SC_NAME_NFC_ONLY != 0 }
+    public var windowsReserved: Bool { flags & SC_NAME_WINDOWS_RESERVED != 0 }
 }

@@ -28,6 +28,31 @@ import Testing
         #expect(windowsLike.encode("Movie: The Sequel?.mkv") == "Movie： The Sequel？.mkv")
     }
 
+    /// OneDrive's rules: Windows' reserved names are stored with one character as its full-width
+    /// twin and come back exactly; a twin that was in the source name stays one.
+    @Test func reservedNamesRoundTrip() {
+        let oneDrive = NameEncoder(
+            rules: NameRules(
+                forbiddenCharacters: "\"*:<>?\\|", caseInsensitive: true, noTrailingDot: true, noTrailingSpace: true,
+                noLeadingSpace: true, windowsReserved: true))
+        let expected = [
+            "CON.srt": "ＣON.srt", "con": "ｃon", "LPT1.txt": "ＬPT1.txt", "desktop.ini": "ｄesktop.ini",
+            ".lock": ".ｌock", "~$report.docx": "～$report.docx", "a_vti_b": "a＿vti_b", "CONSOLE.txt": "CONSOLE.txt",
+            "NUL.tar.gz": "ＮUL.tar.gz", "COM10": "COM10", "name.": "name．",
+        ]
+        for (name, stored) in expected {
+            #expect(oneDrive.encode(name) == stored, "\(name)")
+            #expect(oneDrive.decode(stored) == name, "\(stored)")
+        }
+        // Names that already hold the twin in that place are escaped, and come back as they were.
+        for literal in ["ＣON.srt", "ｄesktop.ini", "a＿vti_b", ".ｌock", "～x", "Ｃ", "plain ＣON"] {
+            let stored = oneDrive.encode(literal)
+            #expect(oneDrive.decode(stored) == literal, "\(literal) → \(stored)")
+        }
+        #expect(oneDrive.encode("ＣON.srt") == "‛ＣON.srt")
+        #expect(oneDrive.encode("plain ＣON") == "plain ＣON")
+    }
+
     @Test func keysFoldCaseAndNormalisation() {
         #expect(windowsLike.key("README.md") == windowsLike.key("readme.MD"))
         #expect(windowsLike.key("caf\u{E9}") == windowsLike.key("cafe\u{301}"))

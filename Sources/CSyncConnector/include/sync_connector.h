@@ -66,7 +66,7 @@ extern "C" {
  *   1.2  sc_ops.reader_entry (what an open reader learned of its file: the mtime a listing lacks).
  *   1.3  sc_write_options.hashes (the content's hashes, known before its bytes) and
  *        SC_CAP_HASH_FIRST (writers that want them).
- *   1.4  sc_ops.remove_many (a store's batch delete).
+ *   1.4  sc_ops.remove_many (a store's batch delete); SC_NAME_WINDOWS_RESERVED.
  * A field added in 1.N exists only when the struct's struct_size covers it: read sc_host and sc_ops
  * fields beyond the 1.0 ones only after checking struct_size (hosts copy a smaller sc_ops into a
  * zeroed one of their own, so a missing slot reads as NULL).
@@ -400,6 +400,10 @@ typedef sc_code (*sc_job_fn)(void *ctx, const sc_job *job);
 #define SC_NAME_NO_TRAILING_SPACE  0x8u  /* names may not end with ' '                          */
 #define SC_NAME_NO_LEADING_SPACE   0x10u /* names may not start with ' '                        */
 #define SC_NAME_NFC_ONLY           0x20u /* the store normalises names to Unicode NFC           */
+#define SC_NAME_WINDOWS_RESERVED   0x40u /* (1.4) refuses CON, PRN, AUX, NUL, COM0-9, LPT0-9
+                                            (alone or before an extension, any case),
+                                            desktop.ini, .lock, names starting with '~' and
+                                            names holding "_vti_" (OneDrive, SharePoint)       */
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Operations                                                                                       */

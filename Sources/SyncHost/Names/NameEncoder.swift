@@ -6,7 +6,10 @@ import Foundation
 /// - a forbidden control character becomes its Control Picture (U+0001 → `␁`);
 /// - a leading or trailing space the store refuses becomes `␠`; a refused trailing dot becomes `．`;
 /// - a character that already looks like one of these replacements is escaped with `‛` (U+201B),
-///   and so is `‛` itself, so that decoding is exact.
+///   and so is `‛` itself, so that decoding is exact;
+/// - where the store refuses Windows' reserved names (`SC_NAME_WINDOWS_RESERVED`: `CON.srt`,
+///   `desktop.ini`, `~$doc`, `a_vti_b`), one character of the reserved part becomes its full-width
+///   twin (`ＣON.srt`); a twin that stands there in a source name is escaped, so decoding is exact.
 /// Names are compared through `key`: case-folded for case-insensitive stores, NFC for stores that
 /// normalise, otherwise the name itself.
 public struct NameEncoder: Sendable {
@@ -25,7 +28,9 @@ public struct NameEncoder: Sendable {
         self.rules = rules
         // '/' cannot occur in a name at all (names that hold it are refused before this).
         forbidden = Set(rules.forbiddenCharacters.unicodeScalars.filter { $0 != "/" })
-        isIdentity = forbidden.isEmpty && !rules.noLeadingSpace && !rules.noTrailingSpace && !rules.noTrailingDot
+        isIdentity =
+            forbidden.isEmpty && !rules.noLeadingSpace && !rules.noTrailingSpace && !rules.noTrailingDot
+            && !rules.windowsReserved
         foldsKeys = rules.caseInsensitive || rules.nfcOnly
     }
 
@@ -53,11 +58,26 @@ public struct NameEncoder: Sendable {
     public func encode(_ name: String) -> String {
         if isIdentity { return name }
         let scalars = Array(name.unicodeScalars)
+        // The one place a reserved name is changed, or a literal twin there escaped.
+        var twinAt: Int?
+        var quoteAt: Int?
+        if rules.windowsReserved {
+            if let at = Self.reservedPosition(scalars) {
+                twinAt = at
+            } else {
+                quoteAt = Self.disguisedPosition(scalars)
+            }
+        }
         var out = String.UnicodeScalarView()
         for (i, c) in scalars.enumerated() {
             let first = i == 0
             let last = i == scalars.count - 1
-            if c == " " && ((first && rules.noLeadingSpace) || (last && rules.noTrailingSpace)) {
+            if i == twinAt, let twin = NameEncoder.replacement(c) {
+                out.append(twin)
+            } else if i == quoteAt {
+                out.append(NameEncoder.quote)
+                out.append(c)
+            } else if c == " " && ((first && rules.noLeadingSpace) || (last && rules.noTrailingSpace)) {
                 out.append(NameEncoder.space)
             } else if c == "." && last && rules.noTrailingDot {
                 out.append(NameEncoder.dot)
@@ -77,12 +97,14 @@ public struct NameEncoder: Sendable {
     public func decode(_ name: String) -> String {
         if isIdentity { return name }
         let scalars = Array(name.unicodeScalars)
-        var out = String.UnicodeScalarView()
+        var out: [Unicode.Scalar] = []
+        var quoted: [Bool] = []
         var i = 0
         while i < scalars.count {
             let c = scalars[i]
             if c == NameEncoder.quote, i + 1 < scalars.count {
                 out.append(scalars[i + 1])
+                quoted.append(true)
                 i += 2
                 continue
             }
@@ -93,10 +115,61 @@ public struct NameEncoder: Sendable {
             } else {
                 out.append(original(of: c) ?? c)
             }
+            quoted.append(false)
             i += 1
         }
-        return String(out)
+        if rules.windowsReserved, let at = Self.disguisedPosition(out), !quoted[at] {
+            out[at] = Unicode.Scalar(out[at].value - 0xFEE0)!
+        }
+        var text = String.UnicodeScalarView()
+        text.append(contentsOf: out)
+        return String(text)
     }
+
+    private static let devices: Set<String> = Set(
+        ["CON", "PRN", "AUX", "NUL"] + (0...9).flatMap { ["COM\($0)", "LPT\($0)"] })
+
+    /// Where a name Windows (and OneDrive) reserves is changed to store it: the first letter of a
+    /// device name (`CON`, `LPT1.txt`) or of `desktop.ini`, the `l` of `.lock`, a leading `~`, the
+    /// first `_` of `_vti_`. Nil for a name that is not reserved.
+    static func reservedPosition(_ scalars: [Unicode.Scalar]) -> Int? {
+        guard !scalars.isEmpty else { return nil }
+        let name = String(String.UnicodeScalarView(scalars))
+        let stem =
+            name.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? name
+        if devices.contains(stem.uppercased()) { return 0 }
+        if name.lowercased() == "desktop.ini" { return 0 }
+        if name.lowercased() == ".lock" { return 1 }
+        if scalars[0] == "~" { return 0 }
+        let marker: [Unicode.Scalar] = ["_", "v", "t", "i", "_"]
+        if scalars.count >= marker.count {
+            for start in 0...(scalars.count - marker.count)
+            where scalars[start..<start + marker.count].map({ $0.properties.lowercaseMapping.unicodeScalars.first! })
+                == marker
+            {
+                return start
+            }
+        }
+        return nil
+    }
+
+    /// Where a name holds a full-width twin that, turned back into ASCII, makes a reserved name
+    /// with its change at that very place: what decoding undoes (or encoding must escape).
+    static func disguisedPosition(_ scalars: [Unicode.Scalar]) -> Int? {
+        for at in 0..<min(scalars.count, 2) where isTwin(scalars[at]) {
+            var trial = scalars
+            trial[at] = Unicode.Scalar(scalars[at].value - 0xFEE0)!
+            if reservedPosition(trial) == at { return at }
+        }
+        for (at, c) in scalars.enumerated() where c == "\u{FF3F}" {  // ＿ of a disguised _vti_
+            var trial = scalars
+            trial[at] = "_"
+            if reservedPosition(trial) == at { return at }
+        }
+        return nil
+    }
+
+    private static func isTwin(_ c: Unicode.Scalar) -> Bool { (0xFF01...0xFF5E).contains(c.value) }
 
     /// What two names are compared by at the destination.
     public func key(_ name: String) -> String {
