@@ -121,6 +121,11 @@ let package = Package(
             path: "Emulators/PikPak"
         ),
         .target(
+            name: "OneDriveEmulator",
+            dependencies: ["EmulatorKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Emulators/OneDrive"
+        ),
+        .target(
             name: "DropboxEmulator",
             dependencies: ["EmulatorKit", .product(name: "Crypto", package: "swift-crypto")],
             path: "Emulators/Dropbox"
@@ -128,14 +133,14 @@ let package = Package(
         .executableTarget(
             name: "sync-emulator",
             dependencies: [
-                "PutioEmulator", "PikPakEmulator", "DropboxEmulator", "EmulatorKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PutioEmulator", "PikPakEmulator", "DropboxEmulator", "OneDriveEmulator", "EmulatorKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "SyncCoreTests",
             dependencies: [
                 "SyncCore", "SyncConfig", "SyncState", "SyncHost", "SyncConformance", "SyncHashes", "CSyncConnector", "ConnectorKit", "EmulatorKit",
-                "PutioEmulator", "PikPakEmulator", "DropboxEmulator", "CCRC32",
+                "PutioEmulator", "PikPakEmulator", "DropboxEmulator", "OneDriveEmulator", "CCRC32",
             ],
             // C sources the tests compile with the system compiler, as third parties would.
             exclude: ["Fixtures"]

@@ -2,6 +2,7 @@ import ArgumentParser
 import DropboxEmulator
 import EmulatorKit
 import Foundation
+import OneDriveEmulator
 import PikPakEmulator
 import PutioEmulator
 
@@ -10,7 +11,7 @@ struct SyncEmulator: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync-emulator",
         abstract: "Run a provider emulator on 127.0.0.1 (for the demo and manual testing).",
-        subcommands: [Putio.self, PikPak.self, Dropbox.self])
+        subcommands: [Putio.self, PikPak.self, Dropbox.self, OneDrive.self])
 }
 
 struct Putio: ParsableCommand {
@@ -128,6 +129,42 @@ struct Dropbox: ParsableCommand {
         let bound = try emulator.start(port: port)
         if let tokensFile { try writePrivateJSON(tokens, to: tokensFile) }
         print("dropbox emulator listening on http://127.0.0.1:\(bound) (accounts: \(names.joined(separator: ", ")))")
+        fflush(nil)
+        waitForStopSignal()
+        emulator.stop()
+    }
+}
+
+struct OneDrive: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "onedrive", abstract: "Emulate OneDrive through Microsoft Graph, with its identity platform.")
+
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 0
+    @Option(help: "Accounts to create, comma-separated.") var accounts = "a,b"
+    @Option(
+        help: "Write each account's access and refresh tokens here as JSON (mode 0600); they are never printed.")
+    var tokensFile: String?
+    @Option(help: "Register a public client id; authorizations are approved as the first account.")
+    var clientId: String?
+
+    func run() throws {
+        let emulator = try OneDriveEmulator(threads: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
+        let names = accounts.split(separator: ",").map(String.init).filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw ValidationError("--accounts names no account") }
+        var tokens: [String: String] = [:]
+        for name in names {
+            emulator.addAccount(name)
+            let issued = emulator.issueTokens(for: name)
+            tokens[name] = issued.access
+            tokens[name + ".refresh"] = issued.refresh
+        }
+        if let clientId {
+            emulator.registerApp(clientID: clientId)
+            emulator.approveAuthorizations(as: names[0])
+        }
+        let bound = try emulator.start(port: port)
+        if let tokensFile { try writePrivateJSON(tokens, to: tokensFile) }
+        print("onedrive emulator listening on http://127.0.0.1:\(bound) (accounts: \(names.joined(separator: ", ")))")
         fflush(nil)
         waitForStopSignal()
         emulator.stop()
