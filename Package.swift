@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "SyncConnectorSFTP", type: .dynamic, targets: ["SFTPConnector"]),
         .library(name: "SyncConnectorPikPak", type: .dynamic, targets: ["PikPakConnector"]),
         .library(name: "SyncConnectorDropbox", type: .dynamic, targets: ["DropboxConnector"]),
+        .library(name: "SyncConnectorOneDrive", type: .dynamic, targets: ["OneDriveConnector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -72,6 +73,7 @@ let package = Package(
             dependencies: ["ConnectorKit", .product(name: "Crypto", package: "swift-crypto")],
             path: "Plugins/PikPak"
         ),
+        .target(name: "OneDriveConnector", dependencies: ["ConnectorKit"], path: "Plugins/OneDrive"),
         .target(
             name: "DropboxConnector",
             dependencies: ["ConnectorKit", .product(name: "Crypto", package: "swift-crypto")],

@@ -75,10 +75,10 @@ enum OneDriveJSON {
             defer { try? handle.close() }
             while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
                 for byte in chunk {
-                    for bit in 0..<8 where byte & (1 << bit) != 0 {
-                        let at = (shift + bit) % 160
-                        acc[at / 8] ^= 1 << (at % 8)
-                    }
+                    // The byte's 8 bits land at bit `shift`, spilling into the next byte (mod 20).
+                    let spread = UInt16(byte) << UInt16(shift % 8)
+                    acc[shift / 8] ^= UInt8(spread & 0xFF)
+                    acc[(shift / 8 + 1) % 20] ^= UInt8(spread >> 8)
                     shift = (shift + 11) % 160
                 }
                 length += UInt64(chunk.count)
