@@ -369,4 +369,7 @@ scripts/bench-pikpak.sh "$bin" "$work" "$runs"
 
 # --- 8. Dropbox through its emulator (issue: Dropbox) -----------------------------------------------
 scripts/bench-dropbox.sh "$bin" "$work" "$runs"
+
+# --- 9. OneDrive through its emulator (issue: OneDrive) ---------------------------------------------
+scripts/bench-onedrive.sh "$bin" "$work" "$runs"
 cat docs/benchmarks.md

@@ -42,11 +42,8 @@ final class OneDriveWriter: SuspendableWriter {
         replace = options.replace
         checkpoint = options.checkpoint
         times = options.mtimeNanoseconds.map { ["lastModifiedDateTime": OneDriveConnector.time($0)] }
-        try connector.mkdir(OneDrivePath.split(path).parent)
-        if let existing = try connector.lookup(path) {
-            if existing["folder"] != nil { throw ConnectorFailure(.isADirectory, "onedrive: \(shown) is a folder") }
-            if !replace { throw ConnectorFailure(.exists, "onedrive: \(shown) already exists") }
-        }
+        // Nothing is looked up first: a missing folder answers 404 (made, then tried again), a
+        // name taken answers 409 (`fail`), which says what is there (`conflict`).
         guard size > 0 else { return }
         if let token = options.resumeToken, try resume(token) { return }
         try createSession()
@@ -64,10 +61,14 @@ final class OneDriveWriter: SuspendableWriter {
     private func createSession() throws {
         var item: [String: Any] = ["@microsoft.graph.conflictBehavior": replace ? "replace" : "fail"]
         if let times { item["fileSystemInfo"] = times }
-        let answer = try c.json(
-            try c.call(
-                "POST", try c.address(path, "createUploadSession"), json: ["item": item], what: "upload \(shown)"),
-            "upload \(shown)")
+        let url = try c.address(path, "createUploadSession")
+        var response = try c.call("POST", url, json: ["item": item], allowed: [404, 409], what: "upload \(shown)")
+        if response.status == 404 {
+            try c.mkdir(OneDrivePath.split(path).parent)
+            response = try c.call("POST", url, json: ["item": item], allowed: [409], what: "upload \(shown)")
+        }
+        if response.status == 409 { throw try conflict() }
+        let answer = try c.json(response, "upload \(shown)")
         guard let url = answer["uploadUrl"] as? String, !url.isEmpty else {
             throw ConnectorFailure(.transient, "onedrive: upload \(shown): the session has no upload address")
         }
@@ -157,6 +158,8 @@ final class OneDriveWriter: SuspendableWriter {
                 throw ConnectorFailure(.transient, "onedrive: upload \(shown): the session holds other bytes than sent")
             }
             offset = held
+        case 409:
+            throw try conflict()
         case 404:
             // The session expired midway: the next attempt asks it again, finds it gone and starts
             // a new one.
@@ -195,12 +198,24 @@ final class OneDriveWriter: SuspendableWriter {
         return OneDriveConnector.entry(item, path: OneDrivePath.join(OneDrivePath.split(path).parent, name))
     }
 
+    /// What a 409 meant: a folder at the path, or a file where none was to be replaced.
+    private func conflict() throws -> ConnectorFailure {
+        if try c.lookup(path)?["folder"] != nil {
+            return ConnectorFailure(.isADirectory, "onedrive: \(shown) is a folder")
+        }
+        return ConnectorFailure(.exists, "onedrive: \(shown) already exists")
+    }
+
     private func putEmpty() throws -> [String: Any] {
         let behaviour = replace ? "replace" : "fail"
-        var item = try c.json(
-            try c.call(
-                "PUT", try c.address(path, "content") + "?@microsoft.graph.conflictBehavior=\(behaviour)", body: [],
-                what: "upload \(shown)"), "upload \(shown)")
+        let url = try c.address(path, "content") + "?@microsoft.graph.conflictBehavior=\(behaviour)"
+        var response = try c.call("PUT", url, body: [], allowed: [404, 409], what: "upload \(shown)")
+        if response.status == 404 {
+            try c.mkdir(OneDrivePath.split(path).parent)
+            response = try c.call("PUT", url, body: [], allowed: [409], what: "upload \(shown)")
+        }
+        if response.status == 409 { throw try conflict() }
+        var item = try c.json(response, "upload \(shown)")
         if let times, let id = item["id"] as? String {
             item = try c.json(
                 try c.call("PATCH", c.item(id), json: ["fileSystemInfo": times], what: "set the time of \(shown)"),
